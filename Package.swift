@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "sagactl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "StateLang", targets: ["StateLang"]),
+        .library(name: "Interpreter", targets: ["Interpreter"]),
+        .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "Actions", targets: ["Actions"]),
+        .executable(name: "sagactl", targets: ["sagactl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        .target(
+            name: "StateLang",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "Interpreter", dependencies: ["StateLang"]),
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["Interpreter", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "Actions", dependencies: ["Interpreter"]),
+        .target(
+            name: "SagaCLI",
+            dependencies: [
+                "StateLang", "Interpreter", "SQLiteStore", "Actions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "sagactl", dependencies: ["SagaCLI"]),
+        .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Interpreter"]),
+        .testTarget(name: "SagactlTests", dependencies: ["SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+/// The engine: see DESIGN §4.
+public enum InterpreterModule {}

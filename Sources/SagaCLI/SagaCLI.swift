@@ -1,0 +1,2 @@
+import StateLang
+public enum SagaCLIModule {}

@@ -1,0 +1,66 @@
+/// Renders diagnostics like a compiler:
+///
+///     workflows/a.yaml:12:11: error: 'Next' names 'Pay', which is not a state; did you mean 'pay'? [SL0103]
+///        12 |     Next: Pay
+///           |           ^~~
+///     workflows/a.yaml:4:3: note: ...
+///
+/// Colour (ANSI) only when asked, i.e. when writing to a terminal.
+public struct DiagnosticRenderer: Sendable {
+    public var colour: Bool
+
+    public init(colour: Bool = false) { self.colour = colour }
+
+    public func render(_ diagnostic: Diagnostic, path: String, source: SourceFile?) -> String {
+        var out = ""
+        let location = diagnostic.range.map { "\(path):\($0.start.line):\($0.start.column)" } ?? path
+        out += bold("\(location): ") + severityLabel(diagnostic.severity) + bold(": \(diagnostic.message)")
+        out += " [\(diagnostic.code.id)]\n"
+        if let range = diagnostic.range, let source { out += snippet(range, source: source) }
+        for note in diagnostic.notes {
+            let noteLocation = note.range.map { "\(path):\($0.start.line):\($0.start.column): " } ?? "\(path): "
+            out += bold(noteLocation) + severityLabel(.note) + ": \(note.message)\n"
+            if let range = note.range, let source { out += snippet(range, source: source) }
+        }
+        if let hint = diagnostic.hint { out += "  " + paint("hint:", "36") + " \(hint)\n" }
+        return out
+    }
+
+    /// The source line and a caret (with tildes under the rest of a one-line range).
+    public func snippet(_ range: SourceRange, source: SourceFile) -> String {
+        guard let line = source.line(range.start.line) else { return "" }
+        let number = String(range.start.line)
+        let gutter = String(repeating: " ", count: number.count)
+        let scalars = Array(line.unicodeScalars)
+        // Tabs keep their width so the caret lines up.
+        let column = max(1, min(range.start.column, scalars.count + 1))
+        var pad = ""
+        for scalar in scalars.prefix(column - 1) { pad += scalar == "\t" ? "\t" : " " }
+        var width = 1
+        if range.end.line == range.start.line, range.end.column > range.start.column {
+            width = min(range.end.column - range.start.column, max(1, scalars.count - column + 1))
+        }
+        let marker = "^" + String(repeating: "~", count: max(0, width - 1))
+        let text = String(String.UnicodeScalarView(scalars.prefix(400)))
+        return " \(number) | \(text)\n \(gutter) | \(pad)\(paint(marker, "32"))\n"
+    }
+
+    public func summary(errors: Int, warnings: Int, files: Int) -> String {
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return "\(plural(errors, "error")) and \(plural(warnings, "warning")) in \(plural(files, "file"))"
+    }
+
+    private func severityLabel(_ severity: Severity) -> String {
+        switch severity {
+        case .error: paint("error", "1;31")
+        case .warning: paint("warning", "1;35")
+        case .note: paint("note", "1;36")
+        }
+    }
+
+    private func bold(_ text: String) -> String { paint(text, "1") }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}

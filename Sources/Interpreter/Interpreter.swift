@@ -1,2 +1,0 @@
-/// The engine: see DESIGN §4.
-public enum InterpreterModule {}

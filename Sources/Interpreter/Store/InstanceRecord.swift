@@ -1,0 +1,218 @@
+import Foundation
+import StateLang
+
+/// An instance's identifier: time-ordered, URL-safe text (see `InstanceID.generate()`).
+public typealias InstanceID = String
+
+/// A per-state execution status, as in Seata: running, succeeded, failed, unknown, skipped.
+public enum ExecutionStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    case running = "RU"
+    case succeeded = "SU"
+    case failed = "FA"
+    case unknown = "UN"
+    case skipped = "SK"
+}
+
+/// The status of an instance as shown to users (DESIGN §4). Stored alongside Seata's two fields
+/// (status, compensation status) so that list filters are one indexed column.
+public enum InstanceStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Created by `start`, not yet picked up by a worker; or being executed.
+    case running
+    case succeeded
+    /// Failed with nothing left to undo.
+    case failed
+    case compensating
+    case compensated
+    /// An update's outcome is uncertain (Seata's UN); `recover` applies the RecoverStrategy.
+    case unknown
+    /// A compensation could not be completed; a person must act (`compensate` or `skip`).
+    case needsIntervention = "needs-intervention"
+
+    public var isTerminal: Bool {
+        switch self {
+        case .running, .compensating: false
+        case .succeeded, .failed, .compensated, .unknown, .needsIntervention: true
+        }
+    }
+}
+
+/// Which way a step ran.
+public enum StepPhase: String, Sendable, Codable, Hashable {
+    case forward
+    case compensation
+}
+
+/// A failure as recorded: its name (matched by Retry/Catch) and a message for people.
+public struct FailureRecord: Sendable, Codable, Hashable {
+    public var name: String
+    public var message: String
+    /// The state where it happened, when there is one.
+    public var state: String?
+
+    public init(name: String, message: String, state: String? = nil) {
+        self.name = name
+        self.message = message
+        self.state = state
+    }
+}
+
+/// Who holds an instance: one executor process. `host` and `pid` let `recover` see at once
+/// that an owner on this host has died; `nonce` tells apart two runs with the same pid.
+public struct LeaseOwner: Sendable, Codable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var pid: Int32
+    public var nonce: String
+
+    public init(host: String, pid: Int32, nonce: String) {
+        self.host = host
+        self.pid = pid
+        self.nonce = nonce
+    }
+
+    /// The owner for this process (one per process run).
+    public static let current = LeaseOwner(
+        host: ProcessInfo.processInfo.hostName,
+        pid: ProcessInfo.processInfo.processIdentifier,
+        nonce: String(UInt64.random(in: 0...UInt64.max), radix: 36))
+
+    /// `host/pid/nonce`, the form stored in the database.
+    public var description: String { "\(host)/\(pid)/\(nonce)" }
+
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, let pid = Int32(parts[1]) else { return nil }
+        self.init(host: String(parts[0]), pid: pid, nonce: String(parts[2]))
+    }
+}
+
+/// One instance row.
+public struct InstanceRecord: Sendable, Hashable {
+    public var id: InstanceID
+    /// Fingerprint of the definition the instance runs (pinned for its whole life).
+    public var definitionFingerprint: String
+    public var workflowName: String
+    public var businessKey: String?
+    /// For a child of a SubStateMachine state: the parent instance and the parent's step seq.
+    public var parentID: InstanceID?
+    public var parentStepSeq: Int?
+    public var status: InstanceStatus
+    /// Seata's forward status (`SU`/`FA`/`UN`/`RU`).
+    public var forwardStatus: ExecutionStatus
+    /// Seata's compensation status; nil until compensation starts.
+    public var compensationStatus: ExecutionStatus?
+    /// The start parameters.
+    public var input: JSONValue
+    /// The current context (start parameters merged with every Output so far).
+    public var context: JSONValue
+    /// The engine's position, opaque to stores (JSON written by the engine).
+    public var cursor: String
+    public var failure: FailureRecord?
+    public var leaseOwner: LeaseOwner?
+    public var leaseExpiresAt: Date?
+    /// When the instance next needs attention (a retry backoff ending); nil when none.
+    public var wakeAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var endedAt: Date?
+
+    public init(
+        id: InstanceID, definitionFingerprint: String, workflowName: String, businessKey: String? = nil,
+        parentID: InstanceID? = nil, parentStepSeq: Int? = nil, status: InstanceStatus = .running,
+        forwardStatus: ExecutionStatus = .running, compensationStatus: ExecutionStatus? = nil,
+        input: JSONValue, context: JSONValue, cursor: String, failure: FailureRecord? = nil,
+        leaseOwner: LeaseOwner? = nil, leaseExpiresAt: Date? = nil, wakeAt: Date? = nil,
+        createdAt: Date, updatedAt: Date, endedAt: Date? = nil
+    ) {
+        self.id = id
+        self.definitionFingerprint = definitionFingerprint
+        self.workflowName = workflowName
+        self.businessKey = businessKey
+        self.parentID = parentID
+        self.parentStepSeq = parentStepSeq
+        self.status = status
+        self.forwardStatus = forwardStatus
+        self.compensationStatus = compensationStatus
+        self.input = input
+        self.context = context
+        self.cursor = cursor
+        self.failure = failure
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
+        self.wakeAt = wakeAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.endedAt = endedAt
+    }
+}
+
+/// One row per execution attempt of a task state (forward or compensation).
+public struct StepRecord: Sendable, Hashable {
+    public var instanceID: InstanceID
+    /// 1, 2, 3… in the order the rows were created within the instance.
+    public var seq: Int
+    public var stateName: String
+    public var phase: StepPhase
+    /// For a compensation row: the seq of the forward step it undoes.
+    public var compensatedSeq: Int?
+    /// For a row re-running an earlier one (retry attempt or forward recovery): that row's seq.
+    public var retriedSeq: Int?
+    /// 1 for the first call, 2 for the first retry, ...
+    public var attempt: Int
+    public var status: ExecutionStatus
+    public var isForUpdate: Bool
+    public var input: JSONValue
+    public var output: JSONValue?
+    public var failure: FailureRecord?
+    /// The same for every attempt and recovery of one logical step; compensations have their own.
+    public var idempotencyKey: String
+    /// A child instance started by this step (SubStateMachine / CompensateSubMachine).
+    public var childInstanceID: InstanceID?
+    public var startedAt: Date
+    public var endedAt: Date?
+    /// When the next attempt is due, if this attempt failed and will be retried.
+    public var retryAt: Date?
+
+    public init(
+        instanceID: InstanceID, seq: Int, stateName: String, phase: StepPhase, compensatedSeq: Int? = nil,
+        retriedSeq: Int? = nil, attempt: Int = 1, status: ExecutionStatus = .running, isForUpdate: Bool = false,
+        input: JSONValue = .null, output: JSONValue? = nil, failure: FailureRecord? = nil,
+        idempotencyKey: String, childInstanceID: InstanceID? = nil, startedAt: Date, endedAt: Date? = nil,
+        retryAt: Date? = nil
+    ) {
+        self.instanceID = instanceID
+        self.seq = seq
+        self.stateName = stateName
+        self.phase = phase
+        self.compensatedSeq = compensatedSeq
+        self.retriedSeq = retriedSeq
+        self.attempt = attempt
+        self.status = status
+        self.isForUpdate = isForUpdate
+        self.input = input
+        self.output = output
+        self.failure = failure
+        self.idempotencyKey = idempotencyKey
+        self.childInstanceID = childInstanceID
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.retryAt = retryAt
+    }
+}
+
+/// A workflow definition as stored: the source text, keyed by its content fingerprint.
+public struct StoredDefinition: Sendable, Hashable {
+    public var fingerprint: String
+    public var name: String
+    /// The path it was loaded from, for messages only.
+    public var path: String
+    public var source: String
+    public var createdAt: Date
+
+    public init(fingerprint: String, name: String, path: String, source: String, createdAt: Date) {
+        self.fingerprint = fingerprint
+        self.name = name
+        self.path = path
+        self.source = source
+        self.createdAt = createdAt
+    }
+}

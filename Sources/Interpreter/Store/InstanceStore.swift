@@ -1,0 +1,119 @@
+import Foundation
+import StateLang
+
+/// One atomic change to one instance: the new instance row and the step rows written with it.
+/// The engine makes one per transition ("persist, then act"); stores apply it in one
+/// transaction, and may commit the transitions of many instances together (group commit).
+public struct Transition: Sendable {
+    /// The instance row after the transition. Its `leaseOwner` must still be the holder.
+    public var instance: InstanceRecord
+    /// Step rows to insert, or to replace when a row with the same (instance, seq) exists.
+    public var steps: [StepRecord]
+
+    public init(instance: InstanceRecord, steps: [StepRecord] = []) {
+        self.instance = instance
+        self.steps = steps
+    }
+}
+
+/// What `createInstance` did.
+public enum CreateOutcome: Sendable, Equatable {
+    case created
+    /// An instance with the same business key exists; nothing was written.
+    case existing(InstanceRecord)
+}
+
+/// Filters for `listInstances`.
+public struct InstanceQuery: Sendable {
+    public var status: InstanceStatus?
+    public var workflowName: String?
+    public var parentID: InstanceID?
+    /// Top-level instances only (no SubStateMachine children).
+    public var topLevelOnly: Bool
+    /// Newest first; at most this many.
+    public var limit: Int
+
+    public init(status: InstanceStatus? = nil, workflowName: String? = nil, parentID: InstanceID? = nil,
+                topLevelOnly: Bool = false, limit: Int = 100) {
+        self.status = status
+        self.workflowName = workflowName
+        self.parentID = parentID
+        self.topLevelOnly = topLevelOnly
+        self.limit = limit
+    }
+}
+
+/// Errors every store reports the same way.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The transition's owner no longer holds the instance's lease (another executor took it).
+    case leaseLost(instance: InstanceID, holder: String?)
+    case instanceNotFound(InstanceID)
+    case definitionNotFound(fingerprint: String)
+    /// The database is held by another process for longer than the busy timeout.
+    case busy(String)
+    /// The database exists but is not a sagactl database, or has a schema this build cannot use.
+    case incompatible(String)
+    /// Anything else from the storage engine, with what to do next.
+    case failure(String)
+
+    public var description: String {
+        switch self {
+        case .leaseLost(let id, let holder):
+            "instance \(id) is now held by \(holder ?? "nobody"); this executor stopped working on it"
+        case .instanceNotFound(let id): "no instance with id \(id)"
+        case .definitionNotFound(let f): "no stored definition with fingerprint \(f)"
+        case .busy(let m), .incompatible(let m), .failure(let m): m
+        }
+    }
+}
+
+/// The persistence port of the engine, named after what the engine intends.
+///
+/// Stores are shared by many concurrent instances; every method is safe to call concurrently.
+/// `apply` is the hot path: implementations batch concurrent calls into one database
+/// transaction (group commit) and return only once the transition is durable.
+public protocol InstanceStore: Sendable {
+    /// Stores a definition if its fingerprint is new; no-op otherwise.
+    func saveDefinition(_ definition: StoredDefinition) async throws
+    func definition(fingerprint: String) async throws -> StoredDefinition?
+
+    /// Creates an instance together with its first step rows, atomically. When `businessKey`
+    /// is set and already used, writes nothing and returns the existing instance.
+    func createInstance(_ transition: Transition) async throws -> CreateOutcome
+
+    /// Applies a transition durably. Throws `StoreError.leaseLost` when
+    /// `transition.instance.leaseOwner` does not hold the lease in the store (then nothing of
+    /// this transition is written; other instances' transitions in the same batch are).
+    func apply(_ transition: Transition) async throws
+
+    func instance(id: InstanceID) async throws -> InstanceRecord?
+    func instance(businessKey: String) async throws -> InstanceRecord?
+    /// Step rows of one instance, ordered by seq.
+    func steps(of id: InstanceID) async throws -> [StepRecord]
+    func listInstances(_ query: InstanceQuery) async throws -> [InstanceRecord]
+    /// Instance counts by status.
+    func countByStatus() async throws -> [InstanceStatus: Int]
+
+    /// Takes over up to `limit` non-terminal instances (running or compensating) that nobody
+    /// holds: no owner, an expired lease (`leaseExpiresAt < now`), or an owner listed in
+    /// `deadOwners`, and whose `wakeAt` is nil or `<= now`. Sets their owner to
+    /// `owner` and their lease expiry to `leaseUntil`, atomically, so that two processes never
+    /// claim the same instance. Returns the claimed rows (after the update).
+    func claim(owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>, limit: Int)
+        async throws -> [InstanceRecord]
+
+    /// Takes one specific instance (for `resume`, `compensate`, `forward`, `skip`) when nobody
+    /// else holds a live lease on it (no owner, expired, or in `deadOwners`). Returns the row after the update, or
+    /// nil when another live owner holds it.
+    func acquire(_ id: InstanceID, owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>)
+        async throws -> InstanceRecord?
+
+    /// Extends the lease of the given instances still held by `owner`; returns those renewed.
+    func renewLeases(_ ids: [InstanceID], owner: LeaseOwner, until: Date) async throws -> Set<InstanceID>
+
+    /// Owners holding leases on non-terminal instances (for detecting dead local owners).
+    func leaseHolders() async throws -> Set<LeaseOwner>
+
+    /// The earliest `wakeAt` among non-terminal instances nobody holds, to let a worker sleep.
+    func nextWakeAt() async throws -> Date?
+}

@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "sagactl", dependencies: ["SagaCLI"]),
         .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
-        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Interpreter"]),
+        .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang"]),
         .testTarget(name: "SagactlTests", dependencies: ["SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"]),
     ],
     swiftLanguageModes: [.v6]

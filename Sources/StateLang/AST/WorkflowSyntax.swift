@@ -23,6 +23,9 @@ public struct WorkflowSyntax: Sendable {
     public var range: SourceRange
     /// True when the file was in the Seata designer's `nodes`/`edges` format and converted.
     public var isDesignerFormat = false
+    /// SHA-256 of the document's canonical text (see `SyntaxNode.canonicalText`): equal for
+    /// files that differ only in formatting, comments or JSON-vs-YAML spelling.
+    public var fingerprint = ""
 
     public init(range: SourceRange) { self.range = range }
 

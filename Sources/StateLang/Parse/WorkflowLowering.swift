@@ -11,6 +11,18 @@ public struct WorkflowLowering {
         return (workflow, lowering.reader.bag.diagnostics)
     }
 
+    /// Lowers a services file: a map with a top-level `Services` key, or the map itself.
+    public static func lowerServices(_ root: SyntaxNode) -> ([ServiceBindingSyntax], [Diagnostic]) {
+        var lowering = WorkflowLowering()
+        var node = root
+        if case .mapping(let entries) = root.kind, let services = entries.first(where: { $0.key == "Services" }) {
+            node = services.value
+        }
+        guard let entries = lowering.reader.mapping(node, key: "Services") else { return ([], lowering.reader.bag.diagnostics) }
+        let bindings = entries.compactMap { lowering.lowerService($0) }
+        return (bindings, lowering.reader.bag.diagnostics)
+    }
+
     mutating func lowerDocument(_ root: SyntaxNode) -> WorkflowSyntax? {
         guard case .mapping(let entries) = root.kind else {
             reader.bag.add(.wrongType, "a workflow must be a map with 'StartState' and 'States', not \(root.kindDescription)",
@@ -18,6 +30,7 @@ public struct WorkflowLowering {
             return nil
         }
         var workflow = WorkflowSyntax(range: root.range)
+        workflow.fingerprint = SHA256.hex(Array(root.canonicalText.utf8))
         for entry in entries {
             let node = entry.value
             switch entry.key {

@@ -1,0 +1,174 @@
+import Foundation
+import Interpreter
+import StateLang
+
+/// Runs a service method as a process (DESIGN §3.5, `Type: exec`): `Command` (an argv list,
+/// never a shell string) with `ServiceMethod` appended, the evaluated `Input` as JSON on stdin,
+/// `SAGA_INSTANCE`, `SAGA_STATE`, `SAGA_IDEMPOTENCY_KEY` (and `SAGA_ATTEMPT`, `SAGA_PHASE`) in
+/// the environment. Standard output is the JSON result (empty means null). A non-zero exit is
+/// an error named by the first line of standard error when that line is a name
+/// (`ActionError.OutOfStock`), otherwise `ActionError.Exit<code>`. Cancelling the call (a
+/// timeout) kills the process.
+public struct ExecAction: ActionHandler {
+    /// Output beyond this many bytes is an error (`ActionError.OutputTooLarge`).
+    public var maxOutputBytes: Int
+
+    public init(maxOutputBytes: Int = 16 * 1024 * 1024) {
+        self.maxOutputBytes = maxOutputBytes
+    }
+
+    public func invoke(_ invocation: Invocation, binding: ServiceBinding?) async -> ActionOutcome {
+        guard let command = binding?.command, let executable = command.first, !executable.isEmpty else {
+            return .failure(ActionFailure(ErrorName("ActionError.InvalidBinding"),
+                                          "service '\(invocation.serviceName)' has Type: exec but no Command"))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.resolve(executable))
+        process.arguments = Array(command.dropFirst()) + [invocation.serviceMethod]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SAGA_INSTANCE"] = invocation.instanceID
+        environment["SAGA_STATE"] = invocation.stateName
+        environment["SAGA_IDEMPOTENCY_KEY"] = invocation.idempotencyKey
+        environment["SAGA_ATTEMPT"] = String(invocation.attempt)
+        environment["SAGA_PHASE"] = invocation.phase.rawValue
+        process.environment = environment
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+
+        let exited = AsyncSignal()
+        process.terminationHandler = { _ in exited.fire() }
+        do {
+            try process.run()
+        } catch {
+            return .failure(ActionFailure(ErrorName("ActionError.ExecFailed"),
+                                          "cannot run \(executable): \(error.localizedDescription)"))
+        }
+        let pid = process.processIdentifier
+        let limit = maxOutputBytes
+        return await withTaskCancellationHandler {
+            // Readers run on their own threads so a full pipe never blocks the child.
+            async let out = Self.readAll(stdout.fileHandleForReading, limit: limit)
+            async let err = Self.readAll(stderr.fileHandleForReading, limit: 64 * 1024)
+            let payload = Data(invocation.input.jsonString().utf8)
+            let writer = stdin.fileHandleForWriting
+            await Self.offload {
+                // A child that exits without reading stdin closes the pipe: ignore EPIPE.
+                signal(SIGPIPE, SIG_IGN)
+                try? writer.write(contentsOf: payload)
+                try? writer.close()
+            }
+            let (output, errors) = await (out, err)
+            await exited.wait()
+            if Task.isCancelled {
+                return .failure(ActionFailure(.timeout, "\(executable) was stopped: the call ran past its deadline"))
+            }
+            return Self.outcome(status: process.terminationStatus, reason: process.terminationReason,
+                                output: output, errors: errors, limit: limit)
+        } onCancel: {
+            kill(pid, SIGKILL)
+        }
+    }
+
+    static func resolve(_ executable: String) -> String {
+        if executable.contains("/") { return executable }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(executable)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return executable
+    }
+
+    static func outcome(status: Int32, reason: Process.TerminationReason, output: (Data, Bool),
+                        errors: (Data, Bool), limit: Int) -> ActionOutcome {
+        let stderrText = String(decoding: errors.0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if reason == .uncaughtSignal {
+            return .failure(ActionFailure(ErrorName("ActionError.Signal\(status)"),
+                                          "the command was killed by signal \(status)" + (stderrText.isEmpty ? "" : ": \(stderrText)")))
+        }
+        if status != 0 {
+            let firstLine = stderrText.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            let rest = stderrText.split(separator: "\n", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+            if Self.isErrorName(firstLine) {
+                return .failure(ActionFailure(ErrorName(firstLine), rest.isEmpty ? "exit status \(status)" : rest))
+            }
+            return .failure(ActionFailure(ErrorName("ActionError.Exit\(status)"),
+                                          stderrText.isEmpty ? "exit status \(status)" : String(stderrText.prefix(2000))))
+        }
+        if output.1 {
+            return .failure(ActionFailure(ErrorName("ActionError.OutputTooLarge"), "the command printed more than \(limit) bytes"))
+        }
+        let text = String(decoding: output.0, as: UTF8.self)
+        if text.allSatisfy(\.isWhitespace) { return .success(.null) }
+        do {
+            return .success(try JSONValue(parsing: text))
+        } catch {
+            return .failure(ActionFailure(ErrorName("ActionError.InvalidOutput"),
+                                          "the command's output is not JSON (\(error)): \(text.prefix(200))"))
+        }
+    }
+
+    /// `ActionError.OutOfStock`, `Timeout`, `HTTP.5xx`: letters, digits, dots, underscores.
+    static func isErrorName(_ text: String) -> Bool {
+        guard let first = text.first, first.isLetter, text.count <= 200 else { return false }
+        return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+
+    /// Reads a pipe to its end on a separate thread; the Bool says the limit was exceeded.
+    static func readAll(_ handle: FileHandle, limit: Int) async -> (Data, Bool) {
+        await offload {
+            var data = Data()
+            var truncated = false
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                if data.count + chunk.count > limit {
+                    truncated = true
+                    data.append(chunk.prefix(max(0, limit - data.count)))
+                } else {
+                    data.append(chunk)
+                }
+            }
+            return (data, truncated)
+        }
+    }
+
+    /// Runs blocking work on a thread outside Swift's cooperative pool.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: work()) }
+        }
+    }
+}
+
+/// A one-shot signal that one task fires and another awaits.
+final class AsyncSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func fire() {
+        lock.lock()
+        fired = true
+        let toResume = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in toResume { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if fired {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+import Foundation
+import StateLang
+
+/// The engine an embedding program (and `sagactl`) uses: it owns a store, the action
+/// handlers and a clock, and runs instances durably ("persist, then act"), many at once.
+///
+///     let engine = SagaEngine(store: InMemoryInstanceStore())
+///     engine.localActions.register(service: "inventory", method: "reserve") { call in ["reserved": true] }
+///     let workflow = try engine.register(path: "workflows/order-payment.yaml")
+///     let instance = try await engine.run(workflow, input: ["productId": 1])
+public final class SagaEngine: Sendable {
+    public let store: any InstanceStore
+    public let clock: any EngineClock
+    public let owner: LeaseOwner
+    /// How long a lease lasts without renewal; renewed every third of it while running.
+    public let leaseDuration: TimeInterval
+    /// Handlers for `local` services; register closures here.
+    public let localActions: LocalActions
+    let handlers: Locked<[ServiceBinding.Kind: any ActionHandler]>
+    let bindings: Locked<[String: ServiceBinding]>
+    let workflows: Locked<WorkflowCache>
+    let held: Locked<Set<InstanceID>>
+    let observer: Locked<(@Sendable (EngineEvent) -> Void)?>
+
+    struct WorkflowCache {
+        var byFingerprint: [String: Workflow] = [:]
+        var byName: [String: Workflow] = [:]
+        /// Called when a SubStateMachine names a machine that is not registered.
+        var resolver: (@Sendable (String) -> String?)?
+        var sources: [String: String] = [:]
+        var saved: Set<String> = []
+    }
+
+    public init(store: any InstanceStore, clock: any EngineClock = SystemClock(), owner: LeaseOwner = .current,
+                leaseDuration: TimeInterval = 30) {
+        self.store = store
+        self.clock = clock
+        self.owner = owner
+        self.leaseDuration = leaseDuration
+        self.localActions = LocalActions()
+        self.handlers = Locked([.local: localActions])
+        self.bindings = Locked([:])
+        self.workflows = Locked(WorkflowCache())
+        self.held = Locked([])
+        self.observer = Locked(nil)
+    }
+
+    // MARK: Configuration
+
+    /// Sets the handler for a kind of service binding (`exec`, `http`).
+    public func setHandler(_ handler: any ActionHandler, for kind: ServiceBinding.Kind) {
+        handlers.withLock { $0[kind] = handler }
+    }
+
+    /// Service bindings that override the workflows' own (`--services FILE`).
+    public func setServiceBindings(_ services: [String: ServiceBinding]) {
+        bindings.withLock { $0 = services }
+    }
+
+    /// Receives progress events (state entered, call finished, retry scheduled, ...).
+    public func observe(_ body: @escaping @Sendable (EngineEvent) -> Void) {
+        observer.withLock { $0 = body }
+    }
+
+    /// A function from a machine name to a file path, used when a SubStateMachine names a
+    /// machine that is not registered (`sagactl` looks next to the parent's file).
+    public func setSubMachineResolver(_ resolver: @escaping @Sendable (String) -> String?) {
+        workflows.withLock { $0.resolver = resolver }
+    }
+
+    /// Compiles and registers a workflow file; throws its diagnostics when it has errors.
+    @discardableResult
+    public func register(path: String) throws -> Workflow {
+        let result = WorkflowPipeline.compile(path: path)
+        guard let workflow = result.workflow, let source = result.source else {
+            throw WorkflowLoadError(path: path, diagnostics: result.diagnostics, source: result.source)
+        }
+        register(workflow, source: source.text)
+        return workflow
+    }
+
+    /// Registers a compiled workflow (its source text is stored with the first instance).
+    public func register(_ workflow: Workflow, source: String) {
+        workflows.withLock {
+            $0.byFingerprint[workflow.fingerprint] = workflow
+            $0.byName[workflow.name] = workflow
+            $0.sources[workflow.fingerprint] = source
+        }
+    }
+
+    // MARK: Starting
+
+    /// Creates an instance and runs it to its end. With a business key that already exists,
+    /// returns the existing instance without running anything.
+    public func run(_ workflow: Workflow, input: JSONValue = .object([:]), businessKey: String? = nil,
+                    instanceID: InstanceID? = nil) async throws -> InstanceRecord {
+        try await saveDefinition(workflow)
+        let now = clock.now()
+        var machine = InstanceMachine(workflow: workflow, id: instanceID ?? InstanceIDs.generate(now: now), input: input,
+                                      businessKey: businessKey, now: now)
+        machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
+        let decision = machine.handle(.start, now: now)
+        switch try await store.createInstance(finalized(decision).transition!) {
+        case .existing(let existing): return existing
+        case .created: break
+        }
+        emit(.started(machine.instance.id, workflow: workflow.name))
+        return try await withLeaseRenewal { try await self.drive(&machine, decision, alreadyApplied: true) }
+    }
+
+    /// Creates an instance without running it: a worker (`sagactl worker`) picks it up.
+    public func enqueue(_ workflow: Workflow, input: JSONValue = .object([:]), businessKey: String? = nil,
+                        instanceID: InstanceID? = nil) async throws -> (InstanceRecord, created: Bool) {
+        try await saveDefinition(workflow)
+        let now = clock.now()
+        let machine = InstanceMachine(workflow: workflow, id: instanceID ?? InstanceIDs.generate(now: now), input: input,
+                                      businessKey: businessKey, now: now)
+        switch try await store.createInstance(Transition(instance: machine.instance)) {
+        case .existing(let existing): return (existing, false)
+        case .created: return (machine.instance, true)
+        }
+    }
+
+    // MARK: Operator commands
+
+    /// Continues an instance whose executor died (or that a worker has not picked up yet).
+    public func resume(_ id: InstanceID) async throws -> InstanceRecord {
+        try await command(id, .resume)
+    }
+
+    /// Rolls back a finished (failed, unknown, succeeded) or stopped instance.
+    public func compensate(_ id: InstanceID) async throws -> InstanceRecord {
+        try await command(id, .compensate)
+    }
+
+    /// Pushes a failed or unknown instance forward from its last forward state.
+    public func forward(_ id: InstanceID) async throws -> InstanceRecord {
+        try await command(id, .forward)
+    }
+
+    /// Records that `state` was resolved by hand and continues.
+    public func skip(_ id: InstanceID, state: String) async throws -> InstanceRecord {
+        try await command(id, .skip(state: state))
+    }
+
+    func command(_ id: InstanceID, _ event: MachineEvent) async throws -> InstanceRecord {
+        guard try await store.instance(id: id) != nil else { throw EngineError.notFound(id) }
+        let now = clock.now()
+        let dead = try await deadOwners()
+        guard let record = try await store.acquire(id, owner: owner, now: now,
+                                                   leaseUntil: now.addingTimeInterval(leaseDuration), deadOwners: dead)
+        else {
+            let holder = try await store.instance(id: id)?.leaseOwner?.description ?? "another process"
+            throw EngineError.heldElsewhere(id, owner: holder)
+        }
+        return try await withLeaseRenewal { try await self.continueInstance(record, event) }
+    }
+
+    /// Loads an acquired instance and handles `event` on it, then drives it to its end.
+    func continueInstance(_ record: InstanceRecord, _ event: MachineEvent) async throws -> InstanceRecord {
+        let workflow = try await workflow(fingerprint: record.definitionFingerprint)
+        let steps = try await store.steps(of: record.id)
+        let now = clock.now()
+        var machine = try InstanceMachine(workflow: workflow, instance: record, steps: steps, now: now)
+        machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
+        let decision = machine.handle(event, now: now)
+        if case .rejected(let reason) = decision.action {
+            // Give the instance back at once rather than holding it for a lease period.
+            var released = machine.instance
+            released.leaseExpiresAt = now
+            try await store.apply(Transition(instance: released))
+            throw EngineError.rejected(reason)
+        }
+        emit(.resumed(record.id, workflow: workflow.name))
+        return try await drive(&machine, decision, alreadyApplied: false)
+    }
+
+    // MARK: Driving
+
+    /// Performs decisions until the instance finishes: persist, then act.
+    func drive(_ machine: inout InstanceMachine, _ first: Decision, alreadyApplied: Bool) async throws -> InstanceRecord {
+        let id = machine.instance.id
+        held.withLock { _ = $0.insert(id) }
+        defer { held.withLock { _ = $0.remove(id) } }
+        var decision = first
+        var applied = alreadyApplied
+        while true {
+            decision = finalized(decision)
+            if !applied, let transition = decision.transition { try await store.apply(transition) }
+            applied = false
+            let now: Date
+            switch decision.action {
+            case .invoke(let invocation):
+                emit(.calling(id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
+                let started = clock.now()
+                let outcome = await invoke(invocation, workflow: machine.workflow)
+                emit(.called(id, state: invocation.stateName, phase: invocation.phase, outcome: outcome,
+                             seconds: clock.now().timeIntervalSince(started)))
+                now = clock.now()
+                machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
+                decision = machine.handle(.actionCompleted(outcome), now: now)
+            case .wait(let due):
+                emit(.retryScheduled(id, at: due))
+                try await clock.sleep(until: due)
+                now = clock.now()
+                machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
+                decision = machine.handle(.retryDue, now: now)
+            case .runChild(let request):
+                let outcome = try await runChild(request, parent: machine.instance)
+                now = clock.now()
+                machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
+                decision = machine.handle(.childFinished(outcome), now: now)
+            case .finished(let status):
+                emit(.finished(id, status: status))
+                return machine.instance
+            case .rejected(let reason):
+                throw EngineError.rejected(reason)
+            }
+        }
+    }
+
+    /// A finishing transition gives the lease back (expiry = now) so operator commands on the
+    /// finished instance need not wait for it to run out.
+    func finalized(_ decision: Decision) -> Decision {
+        guard case .finished = decision.action, var transition = decision.transition else { return decision }
+        transition.instance.leaseExpiresAt = transition.instance.updatedAt
+        return Decision(transition: transition, action: decision.action)
+    }
+
+    func invoke(_ invocation: Invocation, workflow: Workflow) async -> ActionOutcome {
+        let binding = bindings.withLock { $0[invocation.serviceName] } ?? workflow.services[invocation.serviceName]
+        let handler: (any ActionHandler)?
+        if let binding {
+            handler = handlers.withLock { $0[binding.kind] }
+            if handler == nil {
+                return .failure(ActionFailure(ErrorName("ActionError.UnsupportedServiceType"),
+                    "service '\(invocation.serviceName)' is bound with Type: \(binding.kind.rawValue), which this build cannot call"))
+            }
+        } else if localActions.handles(service: invocation.serviceName, method: invocation.serviceMethod) {
+            handler = localActions
+        } else {
+            return .failure(ActionFailure(ErrorName("ActionError.UnboundService"),
+                "service '\(invocation.serviceName)' has no binding; add it under Services in the workflow or in a --services file"))
+        }
+        guard let handler else { return .failure(ActionFailure(ErrorName("ActionError.UnboundService"), "no handler")) }
+        let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
+        guard let timeout, timeout > 0 else { return await handler.invoke(invocation, binding: binding) }
+        let deadline = clock.now().addingTimeInterval(timeout)
+        let clock = self.clock
+        return await withTaskGroup(of: ActionOutcome?.self) { group in
+            group.addTask { await handler.invoke(invocation, binding: binding) }
+            group.addTask {
+                do { try await clock.sleep(until: deadline) } catch { return nil }
+                return .failure(ActionFailure(.timeout, "no answer within \(timeout) s (TimeoutSeconds)"))
+            }
+            var result: ActionOutcome = .failure(ActionFailure(.timeout, "no answer within \(timeout) s"))
+            while let next = await group.next() {
+                if let next {
+                    result = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return result
+        }
+    }
+
+    // MARK: Children
+
+    func runChild(_ request: ChildRequest, parent: InstanceRecord) async throws -> ChildOutcome {
+        if let existing = try await store.instance(id: request.childID) {
+            var record = existing
+            if request.compensate || !existing.status.isTerminal {
+                let now = clock.now()
+                guard let acquired = try await store.acquire(
+                    existing.id, owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
+                    deadOwners: try await deadOwners())
+                else { throw EngineError.heldElsewhere(existing.id, owner: existing.leaseOwner?.description ?? "?") }
+                if request.compensate {
+                    if existing.compensationStatus != .succeeded {
+                        record = try await continueInstance(acquired, existing.status.isTerminal ? .compensate : .resume)
+                        if record.compensationStatus == nil, record.status.isTerminal {
+                            let again = try await store.acquire(record.id, owner: owner, now: clock.now(),
+                                leaseUntil: clock.now().addingTimeInterval(leaseDuration), deadOwners: [])
+                            if let again { record = try await continueInstance(again, .compensate) }
+                        }
+                    }
+                } else {
+                    record = try await continueInstance(acquired, .resume)
+                }
+            }
+            return outcome(of: record)
+        }
+        if request.compensate {
+            // The child was never created: there is nothing to undo.
+            return ChildOutcome(instanceID: request.childID, forwardStatus: .failed, compensationStatus: .succeeded,
+                                context: .object([:]), failure: nil)
+        }
+        let workflow = try await workflow(named: request.machineName)
+        try await saveDefinition(workflow)
+        let now = clock.now()
+        var machine = InstanceMachine(workflow: workflow, id: request.childID, input: request.input,
+                                      businessKey: nil, now: now, parentID: parent.id, parentStepSeq: request.parentSeq)
+        machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
+        let decision = machine.handle(.start, now: now)
+        _ = try await store.createInstance(finalized(decision).transition!)
+        let record = try await drive(&machine, decision, alreadyApplied: true)
+        return outcome(of: record)
+    }
+
+    func outcome(of record: InstanceRecord) -> ChildOutcome {
+        ChildOutcome(instanceID: record.id, forwardStatus: record.forwardStatus,
+                     compensationStatus: record.compensationStatus, context: record.context, failure: record.failure)
+    }
+
+    // MARK: Definitions
+
+    func saveDefinition(_ workflow: Workflow) async throws {
+        let source = workflows.withLock { $0.sources[workflow.fingerprint] }
+        guard let source else { return }
+        let stored = workflows.withLock { $0.saved.contains(workflow.fingerprint) }
+        if stored { return }
+        try await store.saveDefinition(StoredDefinition(
+            fingerprint: workflow.fingerprint, name: workflow.name, path: workflow.path, source: source,
+            createdAt: clock.now()))
+        workflows.withLock { _ = $0.saved.insert(workflow.fingerprint) }
+    }
+
+    /// The workflow an instance was started with: cached, or compiled from the stored source.
+    public func workflow(fingerprint: String) async throws -> Workflow {
+        if let cached = workflows.withLock({ $0.byFingerprint[fingerprint] }) { return cached }
+        guard let stored = try await store.definition(fingerprint: fingerprint) else {
+            throw EngineError.definition("the definition \(fingerprint.prefix(12)) of this instance is not in the database")
+        }
+        let result = WorkflowPipeline.compile(text: stored.source, path: stored.path)
+        guard let workflow = result.workflow else {
+            throw EngineError.definition("the stored definition of '\(stored.name)' (\(stored.path)) no longer compiles with this version of sagactl")
+        }
+        guard workflow.fingerprint == fingerprint else {
+            throw EngineError.definition("the stored definition of '\(stored.name)' compiles to a different fingerprint; this build reads it differently")
+        }
+        workflows.withLock {
+            $0.byFingerprint[fingerprint] = workflow
+            $0.sources[fingerprint] = stored.source
+            _ = $0.saved.insert(fingerprint)
+        }
+        return workflow
+    }
+
+    func workflow(named name: String) async throws -> Workflow {
+        if let known = workflows.withLock({ $0.byName[name] }) { return known }
+        if let path = workflows.withLock({ $0.resolver })?(name) {
+            let workflow = try register(path: path)
+            if workflow.name == name { return workflow }
+        }
+        throw EngineError.definition("no workflow named '\(name)' is registered for SubStateMachine; put its file next to the parent's")
+    }
+
+    // MARK: Leases
+
+    /// Owners on this host whose process is gone: their leases are void at once.
+    public func deadOwners() async throws -> Set<LeaseOwner> {
+        let holders = try await store.leaseHolders()
+        return holders.filter { $0.host == owner.host && $0 != owner && !ProcessLiveness.isAlive($0.pid) }
+    }
+
+    /// Runs `body` while renewing the leases of every instance this engine is driving.
+    func withLeaseRenewal<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await self.clock.sleep(until: self.clock.now().addingTimeInterval(self.leaseDuration / 3)) } catch { return nil }
+                    let ids = Array(self.held.withLock { $0 })
+                    if !ids.isEmpty {
+                        _ = try? await self.store.renewLeases(
+                            ids, owner: self.owner, until: self.clock.now().addingTimeInterval(self.leaseDuration))
+                    }
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let value = next { return value }
+            }
+            throw CancellationError()
+        }
+    }
+
+    func emit(_ event: EngineEvent) {
+        observer.withLock { $0 }?(event)
+    }
+}
+
+/// Progress of instances, for `sagactl run`'s live output and for metrics.
+public enum EngineEvent: Sendable {
+    case started(InstanceID, workflow: String)
+    case resumed(InstanceID, workflow: String)
+    case calling(InstanceID, state: String, attempt: Int, phase: StepPhase)
+    case called(InstanceID, state: String, phase: StepPhase, outcome: ActionOutcome, seconds: Double)
+    case retryScheduled(InstanceID, at: Date)
+    case finished(InstanceID, status: InstanceStatus)
+    /// A worker could not run a claimed instance (its definition is missing, a store error).
+    case failedToRun(InstanceID, reason: String)
+}
+
+/// A workflow file with errors.
+public struct WorkflowLoadError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var diagnostics: [Diagnostic]
+    public var source: SourceFile?
+
+    public var description: String {
+        let renderer = DiagnosticRenderer()
+        return diagnostics.filter { $0.severity == .error }
+            .map { renderer.render($0, path: path, source: source) }.joined()
+    }
+}
+
+enum ProcessLiveness {
+    static func isAlive(_ pid: Int32) -> Bool {
+        if pid <= 0 { return false }
+        if kill(pid, 0) == 0 { return true }
+        return errno == EPERM
+    }
+}

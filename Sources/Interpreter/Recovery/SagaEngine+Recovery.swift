@@ -1,0 +1,128 @@
+import Foundation
+import StateLang
+
+/// What `recover` did.
+public struct RecoveryReport: Sendable {
+    /// Abandoned instances taken over and driven to their end.
+    public var resumed: [InstanceRecord] = []
+    /// Instances that had ended `unknown`, handled by their RecoverStrategy.
+    public var resolved: [InstanceRecord] = []
+    /// Instances that could not be handled, with the reason.
+    public var errors: [(InstanceID, String)] = []
+
+    public init() {}
+}
+
+extension SagaEngine {
+    /// Finishes every instance whose executor died (an expired lease, or an owner process on
+    /// this host that no longer exists), then applies the `RecoverStrategy` of every top-level
+    /// instance that ended `unknown` (Compensate: roll back; Forward: retry forward).
+    /// Runs up to `concurrency` instances at once.
+    public func recover(concurrency: Int = 64, includeUnknown: Bool = true) async throws -> RecoveryReport {
+        var report = RecoveryReport()
+        try await withLeaseRenewal { [self] in
+            var report = RecoveryReport()
+            while true {
+                let now = clock.now()
+                let claimed = try await store.claim(
+                    owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
+                    deadOwners: try await deadOwners(), limit: max(concurrency * 4, 64))
+                // Children are driven by their parents, which take them over when they resume.
+                let topLevel = claimed.filter { $0.parentID == nil }
+                if topLevel.isEmpty { break }
+                let results = await runAll(topLevel, concurrency: concurrency) { record in
+                    try await self.continueInstance(record, .resume)
+                }
+                for (id, result) in results {
+                    switch result {
+                    case .success(let record): report.resumed.append(record)
+                    case .failure(let error): report.errors.append((id, "\(error)"))
+                    }
+                }
+                if claimed.count == topLevel.count, topLevel.count < max(concurrency * 4, 64) { break }
+            }
+            if includeUnknown {
+                let unknown = try await store.listInstances(InstanceQuery(status: .unknown, topLevelOnly: true, limit: 100_000))
+                let results = await runAll(unknown, concurrency: concurrency) { record in
+                    let workflow = try await self.workflow(fingerprint: record.definitionFingerprint)
+                    let event: MachineEvent = workflow.recoverStrategy == .forward ? .forward : .compensate
+                    return try await self.command(record.id, event)
+                }
+                for (id, result) in results {
+                    switch result {
+                    case .success(let record): report.resolved.append(record)
+                    case .failure(let error): report.errors.append((id, "\(error)"))
+                    }
+                }
+            }
+            return report
+        }.map { report = $0 }
+        return report
+    }
+
+    /// Runs `body` over `records` with at most `concurrency` at a time.
+    func runAll(_ records: [InstanceRecord], concurrency: Int,
+                _ body: @escaping @Sendable (InstanceRecord) async throws -> InstanceRecord) async
+        -> [(InstanceID, Result<InstanceRecord, any Error>)]
+    {
+        await withTaskGroup(of: (InstanceID, Result<InstanceRecord, any Error>).self) { group in
+            var results: [(InstanceID, Result<InstanceRecord, any Error>)] = []
+            var iterator = records.makeIterator()
+            var running = 0
+            while running < max(concurrency, 1), let record = iterator.next() {
+                group.addTask { (record.id, await Result { try await body(record) }) }
+                running += 1
+            }
+            while let result = await group.next() {
+                results.append(result)
+                if let record = iterator.next() {
+                    group.addTask { (record.id, await Result { try await body(record) }) }
+                }
+            }
+            return results
+        }
+    }
+
+    /// Runs instances created by `start` and takes over abandoned ones (expired leases, dead
+    /// owners) until `shouldStop` returns true; then lets the running instances finish. With
+    /// `untilIdle`, also returns once nothing is running or runnable. Returns the number of
+    /// instances driven to their end.
+    public func work(concurrency: Int = 64, pollInterval: TimeInterval = 0.2, untilIdle: Bool = false,
+                     shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> Int {
+        let completed = Locked(0)
+        let running = Locked(0)
+        _ = try await withLeaseRenewal { [self] in
+            try await withThrowingDiscardingTaskGroup { group in
+                while !shouldStop() {
+                    let free = concurrency - running.withLock { $0 }
+                    var started = 0
+                    if free > 0 {
+                        let now = clock.now()
+                        let claimed = try await store.claim(
+                            owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
+                            deadOwners: try await deadOwners(), limit: free)
+                        for record in claimed where record.parentID == nil {
+                            started += 1
+                            running.withLock { $0 += 1 }
+                            group.addTask {
+                                defer {
+                                    running.withLock { $0 -= 1 }
+                                    completed.withLock { $0 += 1 }
+                                }
+                                do { _ = try await self.continueInstance(record, .resume) } catch {
+                                    self.emit(.failedToRun(record.id, reason: "\(error)"))
+                                }
+                            }
+                        }
+                    }
+                    if started == 0 {
+                        if untilIdle, running.withLock({ $0 }) == 0, try await store.nextWakeAt() == nil { break }
+                        try await Task.sleep(nanoseconds: UInt64(pollInterval * 1_000_000_000))
+                    }
+                }
+            }
+            return 0
+        }
+        return completed.withLock { $0 }
+    }
+}

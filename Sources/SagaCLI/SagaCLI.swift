@@ -1,2 +1,0 @@
-import StateLang
-public enum SagaCLIModule {}

@@ -1,0 +1,67 @@
+import Actions
+import Foundation
+import Interpreter
+import StateLang
+
+/// Builds the engine every command uses: the store, exec actions, `--services` bindings and
+/// sub-machines found next to the parent workflow's file.
+enum EngineSetup {
+    static func make(store: any InstanceStore, services: [String: ServiceBinding]) -> SagaEngine {
+        let engine = SagaEngine(store: store)
+        engine.setHandler(ExecAction(), for: .exec)
+        engine.setServiceBindings(services)
+        engine.setSubMachineResolver { name in SiblingWorkflows.shared.path(named: name) }
+        return engine
+    }
+
+    /// Compiles a workflow file for running; prints its diagnostics and fails on errors.
+    static func compile(_ path: String, externalServices: Set<String>?) throws -> (Workflow, String) {
+        let result = WorkflowPipeline.compile(path: path, options: ValidationOptions(externalServices: externalServices))
+        guard let workflow = result.workflow, let source = result.source else {
+            let renderer = DiagnosticRenderer(colour: Terminal.colourErr)
+            Terminal.err(result.diagnostics.filter { $0.severity == .error }
+                .map { renderer.render($0, path: path, source: result.source) }.joined())
+            throw CommandFailure("\(path) is not a valid workflow (\(result.errorCount) error\(result.errorCount == 1 ? "" : "s"))",
+                                 hint: "run `sagactl validate \(path)` for every diagnostic", code: SagaExit.invalidWorkflow)
+        }
+        SiblingWorkflows.shared.remember(directoryOf: path)
+        return (workflow, source.text)
+    }
+}
+
+/// Finds a workflow by its `Name` among the files next to the workflows already loaded.
+final class SiblingWorkflows: @unchecked Sendable {
+    static let shared = SiblingWorkflows()
+    private let lock = NSLock()
+    private var directories: [String] = []
+    private var byName: [String: String]?
+
+    func remember(directoryOf path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        lock.lock()
+        if !directories.contains(directory) {
+            directories.append(directory.isEmpty ? "." : directory)
+            byName = nil
+        }
+        lock.unlock()
+    }
+
+    func path(named name: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        if byName == nil {
+            var map: [String: String] = [:]
+            for directory in directories {
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                for file in files.sorted() where [".yaml", ".yml", ".json"].contains(where: file.hasSuffix) {
+                    let path = directory + "/" + file
+                    if let syntax = WorkflowLoader.load(path: path).syntax, let n = syntax.name?.value, map[n] == nil {
+                        map[n] = path
+                    }
+                }
+            }
+            byName = map
+        }
+        return byName?[name]
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Interpreter
+import SQLiteStore
+import StateLang
+
+/// `--db PATH`: the store. Default `./sagactl.sqlite`, or `$SAGACTL_DB`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The database file (created if missing).",
+        discussion: "Defaults to $SAGACTL_DB, else ./sagactl.sqlite.", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "full: every step survives power loss (default). normal: faster; a power cut may lose the last steps.",
+        valueName: "full|normal"))
+    var durability: DurabilityChoice = .full
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["SAGACTL_DB"] ?? "./sagactl.sqlite" }
+
+    /// Opens the store or fails with a message that says what to do.
+    func open(mustExist: Bool = false) throws -> SQLiteInstanceStore {
+        if mustExist, !FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure("no database at \(path)",
+                                 hint: "pass --db with the file your sagas ran against (or set SAGACTL_DB)",
+                                 code: SagaExit.database)
+        }
+        do {
+            return try SQLiteInstanceStore(path: path, durability: durability.value)
+        } catch let error as StoreError {
+            throw CommandFailure.store(error, path: path)
+        } catch {
+            throw CommandFailure("cannot open the database \(path): \(error)", code: SagaExit.database)
+        }
+    }
+}
+
+enum DurabilityChoice: String, ExpressibleByArgument, CaseIterable {
+    case full
+    case normal
+
+    var value: SQLiteInstanceStore.Durability { self == .full ? .full : .normal }
+}
+
+extension CommandFailure {
+    static func store(_ error: StoreError, path: String) -> CommandFailure {
+        switch error {
+        case .busy(let message):
+            CommandFailure(message, hint: "another sagactl is writing to \(path); wait for it, or use another --db", code: SagaExit.busy)
+        case .incompatible(let message), .failure(let message):
+            CommandFailure(message, code: SagaExit.database)
+        case .instanceNotFound, .definitionNotFound, .leaseLost:
+            CommandFailure(error.description, code: SagaExit.internalError)
+        }
+    }
+}
+
+/// `--input JSON|@file`, `--services FILE`, `--business-key K`.
+struct StartOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The start parameters: a JSON object, or @path to read it from a file ('@-' reads standard input).",
+        valueName: "json|@file"))
+    var input: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A business key; starting again with the same key returns the existing instance instead of running twice.",
+        valueName: "key"))
+    var businessKey: String?
+
+    func parsedInput() throws -> JSONValue {
+        guard let input else { return .object([:]) }
+        var text = input
+        var origin = "--input"
+        if input.hasPrefix("@") {
+            let path = String(input.dropFirst())
+            origin = path
+            if path == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CommandFailure("cannot read the input file \(path)", hint: "check the path after '@'", code: SagaExit.usage)
+                }
+                text = String(decoding: data, as: UTF8.self)
+            }
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: text)
+        } catch {
+            throw CommandFailure("\(origin):\(error.position.line):\(error.position.column): the input is not valid JSON: \(error.message)",
+                                 hint: "pass a JSON object, e.g. --input '{\"productId\": 1}'", code: SagaExit.usage)
+        }
+        guard case .object = value else {
+            throw CommandFailure("the input must be a JSON object (the saga's start parameters), not \(value.kindDescription)",
+                                 hint: "wrap it in an object, e.g. --input '{\"items\": [...]}'", code: SagaExit.usage)
+        }
+        return value
+    }
+}
+
+struct ServicesOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A YAML file of service bindings (a Services map) that override the workflow's own.",
+        valueName: "file"))
+    var services: String?
+
+    func load() throws -> [String: ServiceBinding] {
+        guard let services else { return [:] }
+        let result = ServicesFile.load(path: services)
+        if result.diagnostics.contains(where: { $0.severity == .error }) {
+            let renderer = DiagnosticRenderer(colour: Terminal.colourErr)
+            Terminal.err(result.diagnostics.map { renderer.render($0, path: services, source: result.source) }.joined())
+            throw CommandFailure("the services file \(services) has errors", code: SagaExit.invalidWorkflow)
+        }
+        return result.bindings
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+}

@@ -64,12 +64,10 @@ public protocol ActionHandler: Sendable {
 }
 
 /// In-process actions registered by an embedding program (service type `local`).
-public final class LocalActions: ActionHandler, @unchecked Sendable {
+public final class LocalActions: ActionHandler, Sendable {
     public typealias Body = @Sendable (Invocation) async throws -> JSONValue
 
-    private let lock = NSLock()
-    private var byMethod: [String: Body] = [:]
-    private var byService: [String: Body] = [:]
+    private let table = Locked<(byMethod: [String: Body], byService: [String: Body])>(([:], [:]))
 
     public init() {}
 
@@ -77,21 +75,19 @@ public final class LocalActions: ActionHandler, @unchecked Sendable {
     /// `method` is nil. A thrown `ActionFailure` keeps its name; anything else is
     /// `ActionError.<type name>`.
     public func register(service: String, method: String? = nil, _ body: @escaping Body) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let method { byMethod[service + "." + method] = body } else { byService[service] = body }
+        table.withLock {
+            if let method { $0.byMethod[service + "." + method] = body } else { $0.byService[service] = body }
+        }
     }
 
     public func handles(service: String, method: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return byMethod[service + "." + method] != nil || byService[service] != nil
+        table.withLock { $0.byMethod[service + "." + method] != nil || $0.byService[service] != nil }
     }
 
     public func invoke(_ invocation: Invocation, binding: ServiceBinding?) async -> ActionOutcome {
-        lock.lock()
-        let body = byMethod[invocation.serviceName + "." + invocation.serviceMethod] ?? byService[invocation.serviceName]
-        lock.unlock()
+        let body = table.withLock {
+            $0.byMethod[invocation.serviceName + "." + invocation.serviceMethod] ?? $0.byService[invocation.serviceName]
+        }
         guard let body else {
             return .failure(ActionFailure(
                 ErrorName("ActionError.NotRegistered"),

@@ -105,7 +105,11 @@ public final class SagaEngine: Sendable {
         case .created: break
         }
         emit(.started(machine.instance.id, workflow: workflow.name))
-        return try await withLeaseRenewal { try await self.drive(&machine, decision, alreadyApplied: true) }
+        let started = machine
+        return try await withLeaseRenewal {
+            var machine = started
+            return try await self.drive(&machine, decision, alreadyApplied: true)
+        }
     }
 
     /// Creates an instance without running it: a worker (`sagactl worker`) picks it up.

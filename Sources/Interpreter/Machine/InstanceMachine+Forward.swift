@@ -49,8 +49,8 @@ extension InstanceMachine {
                 case .success(let next):
                     guard let next else { return finishForward() }
                     state = workflow[next]
-                case .failure(let action):
-                    return action
+                case .failure(let stop):
+                    return stop.action
                 }
             case .serviceTask, .subStateMachine, .compensateSubMachine:
                 return startTask(state, phase: .forward)

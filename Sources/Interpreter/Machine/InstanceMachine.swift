@@ -69,9 +69,9 @@ public struct Decision: Sendable {
 /// clock, no randomness of its own (all injected), so every rule is a plain unit test.
 public struct InstanceMachine: Sendable {
     public let workflow: Workflow
-    public private(set) var instance: InstanceRecord
+    public internal(set) var instance: InstanceRecord
     /// Every step row of the instance, in seq order.
-    public private(set) var steps: [StepRecord]
+    public internal(set) var steps: [StepRecord]
     var cursor: Cursor
     /// Rows created or changed while handling the current event.
     private var touched: [Int] = []

@@ -19,8 +19,7 @@ extension SagaEngine {
     /// instance that ended `unknown` (Compensate: roll back; Forward: retry forward).
     /// Runs up to `concurrency` instances at once.
     public func recover(concurrency: Int = 64, includeUnknown: Bool = true) async throws -> RecoveryReport {
-        var report = RecoveryReport()
-        try await withLeaseRenewal { [self] in
+        return try await withLeaseRenewal { [self] in
             var report = RecoveryReport()
             while true {
                 let now = clock.now()
@@ -56,8 +55,7 @@ extension SagaEngine {
                 }
             }
             return report
-        }.map { report = $0 }
-        return report
+        }
     }
 
     /// Runs `body` over `records` with at most `concurrency` at a time.
@@ -70,17 +68,21 @@ extension SagaEngine {
             var iterator = records.makeIterator()
             var running = 0
             while running < max(concurrency, 1), let record = iterator.next() {
-                group.addTask { (record.id, await Result { try await body(record) }) }
+                group.addTask { (record.id, await Self.capture { try await body(record) }) }
                 running += 1
             }
             while let result = await group.next() {
                 results.append(result)
                 if let record = iterator.next() {
-                    group.addTask { (record.id, await Result { try await body(record) }) }
+                    group.addTask { (record.id, await Self.capture { try await body(record) }) }
                 }
             }
             return results
         }
+    }
+
+    static func capture(_ body: () async throws -> InstanceRecord) async -> Result<InstanceRecord, any Error> {
+        do { return .success(try await body()) } catch { return .failure(error) }
     }
 
     /// Runs instances created by `start` and takes over abandoned ones (expired leases, dead

@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
         .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang"]),
-        .testTarget(name: "SagactlTests", dependencies: ["SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"]),
+        .testTarget(name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@Suite("sagactl validate and graph, end to end")
+struct ValidateEndToEndTests {
+    static let workflows: [String] = {
+        let dir = CLI.root.appendingPathComponent("workflows")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.sorted().map { "workflows/" + $0 }
+    }()
+
+    @Test("There are example workflows")
+    func examplesExist() {
+        #expect(Self.workflows.count >= 4)
+    }
+
+    @Test("Every example validates with no error", arguments: workflows)
+    func examplesValidate(path: String) throws {
+        let result = try CLI.run(["validate", path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("error:"))
+    }
+
+    @Test("Every example renders to DOT that Graphviz accepts, and to Mermaid", arguments: workflows)
+    func examplesRender(path: String) throws {
+        let dot = try CLI.run(["graph", path])
+        #expect(dot.status == 0, "\(dot.stderr)")
+        #expect(dot.stdout.hasPrefix("digraph "))
+        #expect(dot.stdout.contains("style=dashed") || !dot.stdout.contains("compensated by"))
+        let mermaid = try CLI.run(["graph", path, "--format", "mermaid"])
+        #expect(mermaid.status == 0)
+        #expect(mermaid.stdout.hasPrefix("flowchart TD"))
+        guard let graphviz = ["/usr/bin/dot", "/usr/local/bin/dot"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            // CI installs graphviz (.ci/run); there the check is mandatory.
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "graphviz is required in CI")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: graphviz)
+        process.arguments = ["-Tsvg"]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data(dot.stdout.utf8))
+        try input.fileHandleForWriting.close()
+        let svg = output.fileHandleForReading.readDataToEndOfFile()
+        let complaints = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "dot rejected the graph: \(complaints)")
+        #expect(complaints.isEmpty, "dot warned: \(complaints)")
+        #expect(String(decoding: svg, as: UTF8.self).contains("<svg"))
+    }
+
+    @Test("The order-payment graph has the expected edges (golden DOT)")
+    func goldenDOT() throws {
+        let dot = try CLI.run(["graph", "workflows/order-payment.yaml"])
+        try Golden.check(dot.stdout, named: "order-payment.dot")
+    }
+
+    @Test("Diagnostics are rendered like a compiler's (golden), exit 65")
+    func goldenDiagnostics() throws {
+        let result = try CLI.run(["validate", "Tests/SagactlTests/Fixtures/broken.yaml"])
+        #expect(result.status == 65)
+        try Golden.check(result.stdout, named: "broken.txt")
+        #expect(result.stderr.contains("error"))
+    }
+
+    @Test("--format json lists every diagnostic with its position")
+    func jsonFormat() throws {
+        let result = try CLI.run(["validate", "--format", "json", "Tests/SagactlTests/Fixtures/broken.yaml"])
+        #expect(result.status == 65)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let file = try #require((json["files"] as? [[String: Any]])?.first)
+        #expect(file["valid"] as? Bool == false)
+        let diagnostics = file["diagnostics"] as? [[String: Any]] ?? []
+        let unknownNext = diagnostics.first { $0["id"] as? String == "SL0103" }
+        #expect(unknownNext?["line"] as? Int != nil)
+        #expect(unknownNext?["slug"] as? String == "unknown-next-state")
+    }
+
+    @Test("Warnings pass unless --strict")
+    func strict() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("warn.yaml")
+        try """
+            Name: w
+            StartState: A
+            States:
+              A: { Type: Succeed, Nxt: B }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["validate", file.path]).status == 0)
+        #expect(try CLI.run(["validate", "--strict", file.path]).status == 65)
+    }
+
+    @Test("Bad input of any kind: one clear error, exit 65, no crash",
+          arguments: ["empty", "directory", "missing", "binary", "deep", "huge"])
+    func badInput(kind: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        var path = dir.appendingPathComponent("input.yaml").path
+        switch kind {
+        case "empty": try Data().write(to: URL(fileURLWithPath: path))
+        case "directory": path = dir.path
+        case "missing": path = dir.appendingPathComponent("nope.yaml").path
+        case "binary":
+            var bytes = [UInt8](repeating: 0, count: 4096)
+            for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        case "deep": try (String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).write(toFile: path, atomically: true, encoding: .utf8)
+        default:
+            let line = "# " + String(repeating: "x", count: 1022) + "\n"
+            try String(repeating: line, count: 10 * 1024).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let result = try CLI.run(["validate", path])
+        #expect(result.status == 65, "\(kind): \(result.stdout) \(result.stderr)")
+        let errors = result.stdout.components(separatedBy: "\n").filter { $0.contains(": error: ") }
+        #expect(errors.count == 1, "\(kind): \(result.stdout)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test("Usage errors exit 64; --help teaches")
+    func usage() throws {
+        #expect(try CLI.run(["validate"]).status == 64)
+        #expect(try CLI.run(["frobnicate"]).status == 64)
+        let help = try CLI.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("validate"))
+        #expect(help.stdout.contains("recover"))
+        let explain = try CLI.run(["validate", "--explain", "SL0103"])
+        #expect(explain.stdout.contains("unknown-next-state"))
+    }
+}
+
+/// Golden files under Tests/SagactlTests/Fixtures/golden; re-recorded when SAGACTL_RECORD=1
+/// (and then the test fails, saying it recorded).
+enum Golden {
+    static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let url = CLI.root.appendingPathComponent("Tests/SagactlTests/Fixtures/golden/\(name)")
+        if ProcessInfo.processInfo.environment["SAGACTL_RECORD"] == "1" {
+            try actual.write(to: url, atomically: true, encoding: .utf8)
+            Issue.record("recorded \(name); unset SAGACTL_RECORD and run again", sourceLocation: sourceLocation)
+            return
+        }
+        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+            Issue.record("no golden file \(name); run with SAGACTL_RECORD=1 to create it", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(actual == expected, "output differs from golden \(name)", sourceLocation: sourceLocation)
+    }
+}

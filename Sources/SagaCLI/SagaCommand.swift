@@ -53,6 +53,10 @@ public struct SagaCommand: AsyncParsableCommand {
             return 0
         } catch let exit as ExitCode {
             return exit.rawValue
+        } catch let clean as CleanExit {
+            // `sagactl` alone, or a command group without a subcommand: show the help.
+            Terminal.out(fullMessage(for: clean) + "\n")
+            return 0
         } catch let failure as CommandFailure {
             let label = Terminal.paint("error", "1;31", enabled: Terminal.colourErr)
             Terminal.err("sagactl: \(label): \(failure.message)\n")

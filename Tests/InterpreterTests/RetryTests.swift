@@ -201,8 +201,8 @@ struct RetryTests {
                 Type: ScriptTask
                 ScriptType: expression
                 ScriptContent: "[price] * [quantity]"
-                Input: [{ price: $.[price], quantity: $.[qty] }]
-                Output: { total: $.#root }
+                Input: [{ price: "$.[price]", quantity: "$.[qty]" }]
+                Output: { total: "$.#root" }
                 Next: Done
               Done: { Type: Succeed }
             """

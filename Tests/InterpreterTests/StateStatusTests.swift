@@ -142,8 +142,8 @@ struct StateStatusTests {
             Name: s
             StartState: A
             States:
-              A: { Type: ServiceTask, ServiceName: s, ServiceMethod: a, Input: [{ id: $.[orderId], fixed: 7 }],
-                   Output: { paid: $.[ok], all: $.#root }, Next: Done }
+              A: { Type: ServiceTask, ServiceName: s, ServiceMethod: a, Input: [{ id: "$.[orderId]", fixed: 7 }],
+                   Output: { paid: "$.[ok]", all: "$.#root" }, Next: Done }
               Done: { Type: Succeed }
             """
         var h = MachineHarness(try compileWorkflow(yaml), input: ["orderId": 42])

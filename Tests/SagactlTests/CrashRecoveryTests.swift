@@ -65,6 +65,14 @@ struct CrashRecoveryTests {
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == declined.count)
         let calls = ShopCall.read(log)
+        // The kills must have landed mid-flight, or this test proves nothing: some calls were
+        // made again after an interruption (attempt > 1 without a retry policy firing).
+        var interrupted = 0
+        for row in rows {
+            let history = try CLI.run(["history", row["id"] as! String, "--db", db, "--json"])
+            if history.stdout.contains("\"Interrupted\"") { interrupted += 1 }
+        }
+        #expect(interrupted > 0, "no instance was interrupted during a call")
         for row in rows {
             let id = row["id"] as! String
             let isDeclined = try #require(declined[id])

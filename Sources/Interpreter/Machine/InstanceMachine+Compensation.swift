@@ -117,6 +117,7 @@ extension InstanceMachine {
             status = failure == nil ? .succeeded : .unknown
         }
         let failureRecord = failure.map { FailureRecord(name: $0.name.rawValue, message: $0.message, state: state.name) }
+        let now = self.now
         update(seq) {
             $0.status = status
             $0.output = result

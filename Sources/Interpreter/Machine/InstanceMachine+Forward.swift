@@ -234,6 +234,7 @@ extension InstanceMachine {
         }
         let decided = decideStatus(task: task, state: state, result: result, failure: failure, child: child)
         let failureRecord = failure.map { FailureRecord(name: $0.name.rawValue, message: $0.message, state: state.name) }
+        let now = self.now
         update(seq) {
             $0.status = decided.status
             $0.output = result
@@ -333,6 +334,7 @@ extension InstanceMachine {
     mutating func scheduleRetry(seq: Int, failure: ActionFailure, after delay: Double) -> MachineAction {
         let due = now.addingTimeInterval(delay)
         let state = row(seq).stateName
+        let now = self.now
         update(seq) {
             $0.status = .failed
             $0.failure = FailureRecord(name: failure.name.rawValue, message: failure.message, state: state)

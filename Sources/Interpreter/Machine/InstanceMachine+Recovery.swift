@@ -33,6 +33,7 @@ extension InstanceMachine {
         }
         guard current.status == .running else { return reattempt(seq) }
         // The call was in flight when the previous executor stopped: its outcome is unknown.
+        let now = self.now
         update(seq) {
             $0.status = .unknown
             $0.failure = FailureRecord(name: "Interrupted", message: "the executor stopped during this call; it is made again with the same idempotency key", state: $0.stateName)

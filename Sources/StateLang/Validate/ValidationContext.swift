@@ -16,7 +16,8 @@ public struct ValidationContext: Sendable {
     /// Per state, the states forward execution can move to next (deduplicated, in file order
     /// of the references).
     public let successors: [[Int]]
-    /// Per state, its `CompensateState` when it names an existing state.
+    /// Per state, its `CompensateState` when the type uses the key and it names an existing
+    /// task state (or a state of unknown type).
     public let compensationTarget: [Int?]
     /// States that run only as compensations: named by some `CompensateState`, marked
     /// `IsForCompensation: true`, or of type `CompensateSubMachine`.
@@ -57,8 +58,13 @@ public struct ValidationContext: Sendable {
         }
         self.successors = successors
 
-        let compensationTarget = workflow.states.map { state in
-            state.compensateState.flatMap { indexByName[$0.value] }
+        // A `CompensateState` naming a Choice, Succeed, Fail or trigger is reported (SL0310)
+        // and makes no compensation edge.
+        let compensationTarget = workflow.states.map { state -> Int? in
+            guard state.uses("CompensateState"), let name = state.compensateState,
+                  let target = indexByName[name.value], workflow.states[target].type?.isTask ?? true
+            else { return nil }
+            return target
         }
         self.compensationTarget = compensationTarget
         var compensationStates = Set(compensationTarget.compactMap { $0 })

@@ -18,11 +18,10 @@ public struct CompensateStateRule: ValidationRule {
                     "'CompensateState' of '\(state.name.value)' names '\(target.value)', which is not a state"
                         + didYouMean(suggestion),
                     at: target.range,
-                    notes: [DiagnosticNote(
-                        "a compensation that reaches '\(state.name.value)' cannot undo it and stops there, leaving the saga needing intervention")],
-                    hint: suggestion == nil
-                        ? "add a state '\(target.value)' that undoes '\(state.name.value)', or name an existing one"
-                        : nil)
+                    hint: (suggestion == nil
+                        ? "add a state '\(target.value)' that undoes '\(state.name.value)', or name an existing one; "
+                        : "")
+                        + "as it is, compensating '\(state.name.value)' stops there and leaves the saga needing intervention")
                 continue
             }
             let compensation = context.states[index]

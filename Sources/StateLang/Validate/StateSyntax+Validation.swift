@@ -4,8 +4,12 @@ extension StateSyntax {
     /// every key: its type was reported, and its other properties are still worth checking.
     func uses(_ key: String) -> Bool {
         guard let type else { return true }
-        return StateKeys.allowed(for: type).contains(key)
+        return StateSyntax.keysByType[type]?.contains(key) ?? false
     }
+
+    /// `StateKeys.allowed(for:)` as sets, built once: rules ask for every state.
+    private static let keysByType: [StateType: Set<String>] = Dictionary(
+        uniqueKeysWithValues: StateType.allCases.map { ($0, Set(StateKeys.allowed(for: $0))) })
 
     /// Whether `key` is written on the state, even with a value lowering rejected. Rules test
     /// this before reporting a missing key, so a wrongly typed value (SL0201) does not also

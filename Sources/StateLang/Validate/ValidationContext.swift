@@ -104,7 +104,7 @@ public struct ValidationContext: Sendable {
     /// The references a state makes through the keys its type uses.
     static func references(of state: StateSyntax, at index: Int, indexByName: [String: Int]) -> [FlowEdge] {
         let type = state.type
-        func uses(_ key: String) -> Bool { type.map { StateKeys.allowed(for: $0).contains(key) } ?? true }
+        func uses(_ key: String) -> Bool { state.uses(key) }
         func edge(_ kind: FlowEdge.Kind, _ target: Located<String>) -> FlowEdge {
             FlowEdge(kind: kind, from: index, target: target, to: indexByName[target.value])
         }

@@ -78,6 +78,9 @@ public struct RetrySyntax: Sendable {
     public var backoffRate: Located<Double>?
     public var maxDelaySeconds: Located<Double>?
     public var jitterStrategy: Located<String>?
+    /// Every key written in the entry, in file order (a key whose value had the wrong type is
+    /// listed here but its property is nil).
+    public var keys: [Located<String>] = []
     public var range: SourceRange
 
     public init(range: SourceRange) { self.range = range }

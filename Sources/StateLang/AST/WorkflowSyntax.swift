@@ -43,6 +43,9 @@ public struct ServiceBindingSyntax: Sendable {
     public var headers: [(name: Located<String>, value: Located<String>)] = []
     public var circuitBreaker: CircuitBreakerSyntax?
     public var unknownKeys: [Located<String>] = []
+    /// Every key written in the binding, in file order (a key whose value had the wrong type
+    /// is listed here but its property is nil).
+    public var keys: [Located<String>] = []
     public var range: SourceRange
 
     public init(name: Located<String>, range: SourceRange) {

@@ -30,8 +30,8 @@ extension DiagnosticCode {
         "`StartState` names a state that does not exist.")
     public static let unknownNextState = DiagnosticCode("SL0103", "unknown-next-state", .error,
         "A `Next`, `Catch[].Next`, `Choices[].Next` or `Default` names a state that does not exist.")
-    public static let unknownCompensateState = DiagnosticCode("SL0104", "unknown-compensate-state", .error,
-        "`CompensateState` names a state that does not exist.")
+    public static let unknownCompensateState = DiagnosticCode("SL0104", "unknown-compensate-state", .warning,
+        "`CompensateState` names a state that does not exist; compensating that state will stop there.")
     public static let noStates = DiagnosticCode("SL0105", "no-states", .error,
         "The document has no `States`, or the mapping is empty.")
     public static let subMachineSelfReference = DiagnosticCode("SL0106", "sub-machine-self-reference", .error,

@@ -202,6 +202,7 @@ public struct WorkflowLowering {
     mutating func lowerRetry(_ node: SyntaxNode) -> RetrySyntax? {
         guard let entries = reader.mapping(node, key: "Retry entry") else { return nil }
         var retry = RetrySyntax(range: node.range)
+        retry.keys = entries.map { Located($0.key, $0.keyRange) }
         for e in entries {
             switch e.key {
             case "Exceptions": retry.exceptions = reader.stringList(e.value, key: e.key)
@@ -280,6 +281,7 @@ public struct WorkflowLowering {
     mutating func lowerService(_ entry: SyntaxEntry) -> ServiceBindingSyntax? {
         guard let entries = reader.mapping(entry.value, key: entry.key) else { return nil }
         var binding = ServiceBindingSyntax(name: Located(entry.key, entry.keyRange), range: entry.value.range)
+        binding.keys = entries.map { Located($0.key, $0.keyRange) }
         for e in entries {
             switch e.key {
             case "Type": binding.type = reader.string(e.value, key: e.key)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Interpreter
 
-/// Exit codes (DESIGN §7, and docs/decisions/0005 for the database ones).
+/// Exit codes (DESIGN §7, and docs/decisions/0010 for the database ones).
 public enum SagaExit {
     public static let succeeded: Int32 = 0
     /// The saga failed or was compensated.

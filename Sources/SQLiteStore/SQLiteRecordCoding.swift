@@ -136,7 +136,8 @@ extension StepRecord {
             status: try decodeEnum(row, 7, what),
             isForUpdate: try row.decode(atIndex: 8),
             input: try decodeJSON(row, 9, what),
-            output: try row.hasNull(atIndex: 10) ? nil : decodeJSON(row, 10, what),
+            // Not `? nil :`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
+            output: row.hasNull(atIndex: 10) ? JSONValue?.none : try decodeJSON(row, 10, what),
             failure: try decodeFailure(row, 11),
             idempotencyKey: try row.decode(atIndex: 14),
             childInstanceID: try row.decode(atIndex: 15),

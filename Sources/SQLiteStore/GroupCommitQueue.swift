@@ -25,6 +25,7 @@ final class GroupCommitQueue: @unchecked Sendable {
         var pending: [Waiter] = []
         var drainScheduled = false
         var closedError: StoreError?
+        var statistics = SQLiteInstanceStore.CommitStatistics()
     }
 
     private struct Waiter {
@@ -75,6 +76,12 @@ final class GroupCommitQueue: @unchecked Sendable {
         if let closedError = state.closedError { throw closedError }
     }
 
+    var statistics: SQLiteInstanceStore.CommitStatistics {
+        lock.lock()
+        defer { lock.unlock() }
+        return state.statistics
+    }
+
     /// Whether accepted requests still wait for a drain.
     var hasPending: Bool {
         lock.lock()
@@ -98,6 +105,12 @@ final class GroupCommitQueue: @unchecked Sendable {
             }
         }
         let results = TransitionBatch.write(batch.map(\.request), to: db)
+        do {
+            lock.lock()
+            defer { lock.unlock() }
+            state.statistics.batches += 1
+            state.statistics.transitions += batch.count
+        }
         for (waiter, result) in zip(batch, results) {
             waiter.continuation.resume(with: result.mapError(mapError))
         }

@@ -31,8 +31,9 @@ extension StoreError {
                     + "wait for it or stop the other sagactl process using this database")
         case .SQLITE_NOTADB:
             return .incompatible(
-                "\(path) is not a sagactl database (not an SQLite database at all: \(sqliteMessage)); "
-                    + "pass --db with the path of a sagactl database, or of a new file to create one")
+                "\(path) is not a sagactl database: SQLite cannot read it (\(sqliteMessage)), so it is another "
+                    + "kind of file or a damaged database; pass --db with the path of a sagactl database, or of "
+                    + "a new file to create one (restore a damaged database from a backup)")
         case .SQLITE_CORRUPT:
             return .failure(
                 "\(path) is damaged (\(sqliteMessage)); restore it from a backup, or move it away "

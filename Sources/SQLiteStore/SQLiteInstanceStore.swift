@@ -41,6 +41,14 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
         public var schemaVersion: Int
     }
 
+    /// What group commit has done since the store was opened.
+    public struct CommitStatistics: Sendable, Hashable {
+        /// Transactions written by group commit (one per batch, failed ones included).
+        public var batches = 0
+        /// `createInstance` and `apply` calls those batches carried.
+        public var transitions = 0
+    }
+
     public let path: String
     public let durability: Durability
     /// Seconds to wait for another process's write lock before `StoreError.busy`.
@@ -102,6 +110,8 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
             throw mapError(error)
         }
     }
+
+    public var commitStatistics: CommitStatistics { commits.statistics }
 
     /// The settings SQLite reports for the writer connection (for diagnostics and tests).
     public func settings() async throws -> Settings {

@@ -44,13 +44,3 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
     }
     return try await body(directory)
 }
-
-/// Polls `condition` until it holds or `timeout` seconds pass; false on timeout.
-func eventually(timeout: TimeInterval = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return true }
-        await Task.yield()
-    }
-    return try await condition()
-}

@@ -235,7 +235,7 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
     private static let claimSQL = """
         UPDATE instances SET lease_owner = ?3, lease_expires_at = ?4
         WHERE id IN (
-            SELECT id FROM instances
+            SELECT id FROM instances INDEXED BY instances_live
             WHERE \(InstanceSQL.live) AND \(InstanceSQL.isFree) AND (wake_at IS NULL OR wake_at <= ?1)
             ORDER BY created_at, id LIMIT ?5)
         RETURNING \(InstanceSQL.columns)
@@ -284,7 +284,10 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
     public func leaseHolders() async throws -> Set<LeaseOwner> {
         try await read { db in
             let texts = try String.fetchAll(
-                db, sql: "SELECT DISTINCT lease_owner FROM instances WHERE \(InstanceSQL.live) AND lease_owner IS NOT NULL")
+                db, sql: """
+                    SELECT DISTINCT lease_owner FROM instances INDEXED BY instances_live
+                    WHERE \(InstanceSQL.live) AND lease_owner IS NOT NULL
+                    """)
             return Set(try texts.map(parseLeaseOwner))
         }
     }

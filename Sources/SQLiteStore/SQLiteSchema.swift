@@ -46,13 +46,14 @@ enum SQLiteSchema {
             updated_at REAL NOT NULL,
             ended_at REAL
         );
-        -- listInstances: newest first, unfiltered or by status / workflow / parent.
-        CREATE INDEX instances_by_created ON instances(created_at);
-        CREATE INDEX instances_by_status ON instances(status, created_at);
-        CREATE INDEX instances_by_workflow ON instances(workflow_name, created_at);
-        CREATE INDEX instances_by_parent ON instances(parent_id, created_at);
-        -- claim and leaseHolders scan only the live instances (few, unlike finished ones).
-        CREATE INDEX instances_live ON instances(lease_owner, lease_expires_at, wake_at)
+        -- listInstances: newest first, unfiltered or by status / workflow / parent (children).
+        CREATE INDEX instances_by_created ON instances(created_at, id);
+        CREATE INDEX instances_by_status ON instances(status, created_at, id);
+        CREATE INDEX instances_by_workflow ON instances(workflow_name, created_at, id);
+        CREATE INDEX instances_by_parent ON instances(parent_id, created_at, id);
+        -- claim (oldest first) and leaseHolders read only the live instances: few rows,
+        -- however many finished ones accumulate.
+        CREATE INDEX instances_live ON instances(created_at, id)
             WHERE status IN ('running', 'compensating');
         -- nextWakeAt.
         CREATE INDEX instances_waking ON instances(wake_at)

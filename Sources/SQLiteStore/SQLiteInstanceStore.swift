@@ -15,7 +15,7 @@ import StateLang
 ///   so another application's database is refused unchanged, then runs the migrations.
 public final class SQLiteInstanceStore: InstanceStore, Sendable {
     /// What a committed transition survives.
-    public enum Durability: Sendable, Hashable {
+    public enum Durability: String, Sendable, Hashable, CaseIterable {
         /// `synchronous=FULL`: every commit is on disk before callers resume; survives power
         /// loss. The default.
         case full

@@ -22,7 +22,8 @@ struct ConformanceApplyTests {
             let second = Fixtures.step("i-1", 2, state: "Pay", at: 1)
             try await store.apply(Transition(instance: next, steps: [second, firstDone]))
 
-            // Fields fixed at creation keep their stored values; all others are the new ones.
+            // Fields fixed at creation and the lease keep their stored values; all others are
+            // the new ones.
             var expected = next
             expected.id = created.id
             expected.definitionFingerprint = created.definitionFingerprint
@@ -32,6 +33,8 @@ struct ConformanceApplyTests {
             expected.parentStepSeq = created.parentStepSeq
             expected.input = created.input
             expected.createdAt = created.createdAt
+            expected.leaseExpiresAt = created.leaseExpiresAt
+            #expect(next.leaseExpiresAt != created.leaseExpiresAt)
             expectSame(try await store.instance(id: "i-1"), expected)
             expectSame(try await store.steps(of: "i-1"), [firstDone, second])
 
@@ -41,9 +44,17 @@ struct ConformanceApplyTests {
             cleared.failure = nil
             cleared.wakeAt = nil
             cleared.endedAt = nil
-            cleared.leaseExpiresAt = nil
             try await store.apply(Transition(instance: cleared))
             expectSame(try await store.instance(id: "i-1"), cleared)
+
+            // A transition carrying an older lease expiry does not undo a renewal.
+            #expect(try await store.renewLeases(["i-1"], owner: Fixtures.alice, until: Fixtures.at(500)) == ["i-1"])
+            var stale = cleared
+            stale.cursor = "later"
+            try await store.apply(Transition(instance: stale))
+            var renewed = stale
+            renewed.leaseExpiresAt = Fixtures.at(500)
+            expectSame(try await store.instance(id: "i-1"), renewed)
             expectSame(try await store.steps(of: "i-1"), [firstDone, second])
         }
     }

@@ -154,8 +154,8 @@ extension InstanceRecord {
         return deadOwners.contains(owner)
     }
 
-    /// Takes from `new` the fields a transition may change; the rest stays as created
-    /// (see `InstanceStore.apply`).
+    /// Takes from `new` the fields a transition may change; the rest stays as created, and
+    /// the lease as it is (see `InstanceStore.apply`).
     mutating func takeMutableFields(of new: InstanceRecord) {
         status = new.status
         forwardStatus = new.forwardStatus
@@ -163,7 +163,6 @@ extension InstanceRecord {
         context = new.context
         cursor = new.cursor
         failure = new.failure
-        leaseExpiresAt = new.leaseExpiresAt
         wakeAt = new.wakeAt
         updatedAt = new.updatedAt
         endedAt = new.endedAt

@@ -107,8 +107,10 @@ public protocol InstanceStore: Sendable {
     ///
     /// The fields fixed at creation (`id`, `definitionFingerprint`, `workflowName`,
     /// `businessKey`, `parentID`, `parentStepSeq`, `input`, `createdAt`) keep their stored
-    /// values; every other field is replaced by the transition's. Every step must belong to
-    /// `transition.instance` (else `failure`).
+    /// values, and so does the lease (`leaseOwner` is the fence; `leaseExpiresAt` changes only
+    /// through `claim`, `acquire` and `renewLeases`, so that a transition carrying an older
+    /// expiry never undoes a renewal). Every other field is replaced by the transition's.
+    /// Every step must belong to `transition.instance` (else `failure`).
     func apply(_ transition: Transition) async throws
 
     func instance(id: InstanceID) async throws -> InstanceRecord?

@@ -78,6 +78,34 @@ struct ConformanceCreateTests {
         }
     }
 
+    /// Concurrent creations with one business key (SQLite: likely in one batch): one wins, the
+    /// others get the winner back.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentCreatesWithOneBusinessKeyCreateOneInstance(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.saveDefinition(Fixtures.definition)
+            let outcomes = try await withThrowingTaskGroup(of: (InstanceID, CreateOutcome).self) { group in
+                for n in 0..<40 {
+                    let record = Fixtures.instance("i-\(n)", businessKey: "order-7")
+                    group.addTask {
+                        (record.id, try await store.createInstance(Transition(instance: record, steps: [Fixtures.step(record.id, 1)])))
+                    }
+                }
+                return try await group.reduce(into: [(InstanceID, CreateOutcome)]()) { $0.append($1) }
+            }
+            let winners = outcomes.filter { $0.1 == .created }.map(\.0)
+            try #require(winners.count == 1)
+            let winner = try #require(try await store.instance(businessKey: "order-7"))
+            #expect(winner.id == winners[0])
+            for (id, outcome) in outcomes where id != winner.id {
+                #expect(outcome == .existing(winner))
+                #expect(try await store.instance(id: id) == nil)
+                #expect(try await store.steps(of: id).isEmpty)
+            }
+            #expect(try await store.countByStatus() == [.running: 1])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func createNeedsTheDefinitionAndAFreshID(kind: StoreKind) async throws {
         try await kind.withStore { store in

@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "sagactl", dependencies: ["SagaCLI"]),
         .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
-        .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang"]),
+        .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"]),
     ],
     swiftLanguageModes: [.v6]

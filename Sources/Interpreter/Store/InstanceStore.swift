@@ -43,6 +43,18 @@ public struct InstanceQuery: Sendable {
     }
 }
 
+extension Transition {
+    /// Checks that every step row belongs to the transition's instance (a step of another
+    /// instance would escape the lease fence).
+    public func checkStepsBelongToInstance() throws(StoreError) {
+        for step in steps where step.instanceID != instance.id {
+            throw StoreError.failure(
+                "step \(step.seq) of a transition of instance \(instance.id) belongs to instance "
+                    + "\(step.instanceID); this is a bug in the engine, report it")
+        }
+    }
+}
+
 /// Errors every store reports the same way.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The transition's owner no longer holds the instance's lease (another executor took it).
@@ -55,6 +67,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case incompatible(String)
     /// Anything else from the storage engine, with what to do next.
     case failure(String)
+
+    /// `createInstance` was given an id that is already used.
+    public static func duplicateInstance(_ id: InstanceID) -> StoreError {
+        .failure("an instance with id \(id) already exists; instance ids must be unique (this is a bug in the engine)")
+    }
 
     public var description: String {
         switch self {
@@ -79,11 +96,21 @@ public protocol InstanceStore: Sendable {
 
     /// Creates an instance together with its first step rows, atomically. When `businessKey`
     /// is set and already used, writes nothing and returns the existing instance.
+    /// Throws `definitionNotFound` when the instance's definition was not saved first (an
+    /// instance must stay recoverable), and `failure` when the id is already used.
     func createInstance(_ transition: Transition) async throws -> CreateOutcome
 
     /// Applies a transition durably. Throws `StoreError.leaseLost` when
     /// `transition.instance.leaseOwner` does not hold the lease in the store (then nothing of
-    /// this transition is written; other instances' transitions in the same batch are).
+    /// this transition is written; other instances' transitions in the same batch are), and
+    /// `instanceNotFound` when there is no such instance.
+    ///
+    /// The fields fixed at creation (`id`, `definitionFingerprint`, `workflowName`,
+    /// `businessKey`, `parentID`, `parentStepSeq`, `input`, `createdAt`) keep their stored
+    /// values, and so does the lease (`leaseOwner` is the fence; `leaseExpiresAt` changes only
+    /// through `claim`, `acquire` and `renewLeases`, so that a transition carrying an older
+    /// expiry never undoes a renewal). Every other field is replaced by the transition's.
+    /// Every step must belong to `transition.instance` (else `failure`).
     func apply(_ transition: Transition) async throws
 
     func instance(id: InstanceID) async throws -> InstanceRecord?
@@ -91,20 +118,23 @@ public protocol InstanceStore: Sendable {
     /// Step rows of one instance, ordered by seq.
     func steps(of id: InstanceID) async throws -> [StepRecord]
     func listInstances(_ query: InstanceQuery) async throws -> [InstanceRecord]
-    /// Instance counts by status.
+    /// Instance counts by status; a status with no instance is absent.
     func countByStatus() async throws -> [InstanceStatus: Int]
 
     /// Takes over up to `limit` non-terminal instances (running or compensating) that nobody
     /// holds: no owner, an expired lease (`leaseExpiresAt < now`), or an owner listed in
     /// `deadOwners`, and whose `wakeAt` is nil or `<= now`. Sets their owner to
     /// `owner` and their lease expiry to `leaseUntil`, atomically, so that two processes never
-    /// claim the same instance. Returns the claimed rows (after the update).
+    /// claim the same instance. Oldest instances (by `createdAt`) are taken first; an owner with
+    /// no lease expiry holds its instances until it is listed in `deadOwners`. Nothing else
+    /// (status, `updatedAt`) changes. Returns the claimed rows (after the update).
     func claim(owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>, limit: Int)
         async throws -> [InstanceRecord]
 
     /// Takes one specific instance (for `resume`, `compensate`, `forward`, `skip`) when nobody
-    /// else holds a live lease on it (no owner, expired, or in `deadOwners`). Returns the row after the update, or
-    /// nil when another live owner holds it.
+    /// else holds a live lease on it (no owner, `owner` itself, expired, or in `deadOwners`),
+    /// whatever its status (a terminal `unknown` instance can be compensated). Returns the row
+    /// after the update, or nil when another live owner holds it; throws `instanceNotFound`.
     func acquire(_ id: InstanceID, owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>)
         async throws -> InstanceRecord?
 
@@ -114,6 +144,8 @@ public protocol InstanceStore: Sendable {
     /// Owners holding leases on non-terminal instances (for detecting dead local owners).
     func leaseHolders() async throws -> Set<LeaseOwner>
 
-    /// The earliest `wakeAt` among non-terminal instances nobody holds, to let a worker sleep.
+    /// The earliest `wakeAt` (possibly already past) among non-terminal instances that have no
+    /// lease owner, to let a worker sleep. Instances whose lease merely expired are found by
+    /// `claim`, which a worker also runs when leases expire.
     func nextWakeAt() async throws -> Date?
 }

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Interpreter
+
+/// Group commit for `createInstance` and `apply`.
+///
+/// Callers append their encoded transition to `pending` and suspend. The first caller that
+/// finds no drain scheduled schedules one on the pool's serial writer queue. A drain takes
+/// everything pending (up to `maxBatch`), writes it in one transaction, and resumes each
+/// caller with its own result only after the commit. Callers arriving meanwhile schedule the
+/// next drain, which runs right after this one: the next batch forms while the current one
+/// commits, and the fsync rate, not the transition rate, bounds the writer.
+///
+/// Drains are ordinary jobs on GRDB's writer queue, so `claim`, `acquire` and the other
+/// writes interleave with them in arrival order and no background task is needed.
+final class GroupCommitQueue: @unchecked Sendable {
+    // @unchecked: `state` is read and written only while holding `lock`.
+    private let lock = NSLock()
+    private var state = State()
+    private let pool: DatabasePool
+    private let maxBatch: Int
+    private let mapError: @Sendable (any Error) -> StoreError
+
+    private struct State {
+        var pending: [Waiter] = []
+        var drainScheduled = false
+        var closedError: StoreError?
+        var statistics = SQLiteInstanceStore.CommitStatistics()
+    }
+
+    private struct Waiter {
+        var request: EncodedTransition
+        var continuation: CheckedContinuation<TransitionBatch.Outcome, any Error>
+    }
+
+    /// - Parameters:
+    ///   - maxBatch: at most this many transitions per transaction; more wait for the next.
+    ///   - mapError: turns a database error into the `StoreError` a caller sees.
+    init(pool: DatabasePool, maxBatch: Int = 2048, mapError: @escaping @Sendable (any Error) -> StoreError) {
+        self.pool = pool
+        self.maxBatch = maxBatch
+        self.mapError = mapError
+    }
+
+    /// Returns once the request's batch has committed (or failed). Not cancellable: a
+    /// transition handed to the writer is written, whatever happens to the calling task.
+    func submit(_ request: EncodedTransition) async throws -> TransitionBatch.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            defer { lock.unlock() }
+            if let closedError = state.closedError {
+                continuation.resume(throwing: closedError)
+                return
+            }
+            state.pending.append(Waiter(request: request, continuation: continuation))
+            if !state.drainScheduled {
+                state.drainScheduled = true
+                // Scheduled under the lock so that `close()` finds it queued before its own job.
+                pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+            }
+        }
+    }
+
+    /// Refuses new requests; those already accepted are still written (their drains are
+    /// queued on the writer before the pool closes).
+    func close(with error: StoreError) {
+        lock.lock()
+        defer { lock.unlock() }
+        state.closedError = error
+    }
+
+    /// Throws the error given to `close(with:)`, once closed.
+    func checkOpen() throws(StoreError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let closedError = state.closedError { throw closedError }
+    }
+
+    var statistics: SQLiteInstanceStore.CommitStatistics {
+        lock.lock()
+        defer { lock.unlock() }
+        return state.statistics
+    }
+
+    /// Whether accepted requests still wait for a drain.
+    var hasPending: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !state.pending.isEmpty
+    }
+
+    private func drain(_ db: Database) {
+        let batch: [Waiter]
+        do {
+            lock.lock()
+            defer { lock.unlock() }
+            if state.pending.count <= maxBatch {
+                batch = state.pending
+                state.pending = []
+                state.drainScheduled = false
+            } else {
+                batch = Array(state.pending.prefix(maxBatch))
+                state.pending.removeFirst(maxBatch)
+                pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+            }
+        }
+        let results = TransitionBatch.write(batch.map(\.request), to: db)
+        do {
+            lock.lock()
+            defer { lock.unlock() }
+            state.statistics.batches += 1
+            state.statistics.transitions += batch.count
+        }
+        for (waiter, result) in zip(batch, results) {
+            waiter.continuation.resume(with: result.mapError(mapError))
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+import Interpreter
+import StateLang
+
+/// A stored row this build cannot read back (a damaged file, or a value written by hand).
+struct UnreadableRow: Error {
+    var message: String
+}
+
+// MARK: - Instances
+
+enum InstanceSQL {
+    /// Every column, in the order of `InstanceRecord.init(row:)` and `insertArguments`.
+    static let columns = """
+        id, definition_fingerprint, workflow_name, business_key, parent_id, parent_step_seq, status, \
+        forward_status, compensation_status, input, context, cursor, failure_name, failure_message, \
+        failure_state, lease_owner, lease_expires_at, wake_at, created_at, updated_at, ended_at
+        """
+    static let insert = "INSERT INTO instances (\(columns)) VALUES (\(placeholders(21)))"
+    /// The fenced update of `apply`: only the fields a transition may change (not the lease),
+    /// and only while the lease owner is still the one the transition names (`IS` also
+    /// matches NULL).
+    static let update = """
+        UPDATE instances SET status = ?, forward_status = ?, compensation_status = ?, context = ?, cursor = ?, \
+        failure_name = ?, failure_message = ?, failure_state = ?, wake_at = ?, \
+        updated_at = ?, ended_at = ? WHERE id = ? AND lease_owner IS ?
+        """
+    static let byID = "SELECT \(columns) FROM instances WHERE id = ?"
+    static let byBusinessKey = "SELECT \(columns) FROM instances WHERE business_key = ?"
+    static let leaseOwnerByID = "SELECT lease_owner FROM instances WHERE id = ?"
+    /// The instances nobody holds a live lease on, as `claim` and `acquire` define it.
+    /// Parameters: now, dead owners (a JSON array of `LeaseOwner.description`).
+    static let isFree = """
+        (lease_owner IS NULL OR lease_expires_at < ?1 OR lease_owner IN (SELECT value FROM json_each(?2)))
+        """
+    static let live = "status IN ('running', 'compensating')"
+}
+
+func placeholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ", ")
+}
+
+extension InstanceRecord {
+    /// All columns, in `InstanceSQL.columns` order.
+    var insertArguments: StatementArguments {
+        StatementArguments([
+            id, definitionFingerprint, workflowName, businessKey, parentID, parentStepSeq, status.rawValue,
+            forwardStatus.rawValue, compensationStatus?.rawValue, input.jsonString(), context.jsonString(), cursor,
+            failure?.name, failure?.message, failure?.state, leaseOwner?.description,
+            leaseExpiresAt?.timeIntervalSince1970, wakeAt?.timeIntervalSince1970, createdAt.timeIntervalSince1970,
+            updatedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
+        ] as [(any DatabaseValueConvertible)?])
+    }
+
+    /// The arguments of `InstanceSQL.update`.
+    var updateArguments: StatementArguments {
+        StatementArguments([
+            status.rawValue, forwardStatus.rawValue, compensationStatus?.rawValue, context.jsonString(), cursor,
+            failure?.name, failure?.message, failure?.state, wakeAt?.timeIntervalSince1970, updatedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
+            id, leaseOwner?.description,
+        ] as [(any DatabaseValueConvertible)?])
+    }
+
+    /// Reads a row selected with `InstanceSQL.columns`.
+    init(row: Row) throws {
+        let id: String = try row.decode(atIndex: 0)
+        let what = "instance \(id)"
+        self.init(
+            id: id,
+            definitionFingerprint: try row.decode(atIndex: 1),
+            workflowName: try row.decode(atIndex: 2),
+            businessKey: try row.decode(atIndex: 3),
+            parentID: try row.decode(atIndex: 4),
+            parentStepSeq: try row.decode(atIndex: 5),
+            status: try decodeEnum(row, 6, what),
+            forwardStatus: try decodeEnum(row, 7, what),
+            compensationStatus: try decodeOptionalEnum(row, 8, what),
+            input: try decodeJSON(row, 9, what),
+            context: try decodeJSON(row, 10, what),
+            cursor: try row.decode(atIndex: 11),
+            failure: try decodeFailure(row, 12),
+            leaseOwner: try decodeLeaseOwner(row, 15, what),
+            leaseExpiresAt: try decodeDate(row, 16),
+            wakeAt: try decodeDate(row, 17),
+            createdAt: try decodeDate(row, 18) ?? missing("created_at", what),
+            updatedAt: try decodeDate(row, 19) ?? missing("updated_at", what),
+            endedAt: try decodeDate(row, 20))
+    }
+}
+
+// MARK: - Steps
+
+enum StepSQL {
+    static let columns = """
+        instance_id, seq, state_name, phase, compensated_seq, retried_seq, attempt, status, is_for_update, \
+        input, output, failure_name, failure_message, failure_state, idempotency_key, child_instance_id, \
+        started_at, ended_at, retry_at
+        """
+    /// Insert, or replace every column of the row with the same (instance_id, seq).
+    static let upsert = """
+        INSERT INTO steps (\(columns)) VALUES (\(placeholders(19)))
+        ON CONFLICT (instance_id, seq) DO UPDATE SET state_name = excluded.state_name, phase = excluded.phase,
+        compensated_seq = excluded.compensated_seq, retried_seq = excluded.retried_seq, attempt = excluded.attempt,
+        status = excluded.status, is_for_update = excluded.is_for_update, input = excluded.input,
+        output = excluded.output, failure_name = excluded.failure_name, failure_message = excluded.failure_message,
+        failure_state = excluded.failure_state, idempotency_key = excluded.idempotency_key,
+        child_instance_id = excluded.child_instance_id, started_at = excluded.started_at,
+        ended_at = excluded.ended_at, retry_at = excluded.retry_at
+        """
+    static let ofInstance = "SELECT \(columns) FROM steps WHERE instance_id = ? ORDER BY seq"
+}
+
+extension StepRecord {
+    var upsertArguments: StatementArguments {
+        StatementArguments([
+            instanceID, seq, stateName, phase.rawValue, compensatedSeq, retriedSeq, attempt, status.rawValue,
+            isForUpdate, input.jsonString(), output?.jsonString(), failure?.name, failure?.message, failure?.state,
+            idempotencyKey, childInstanceID, startedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
+            retryAt?.timeIntervalSince1970,
+        ] as [(any DatabaseValueConvertible)?])
+    }
+
+    init(row: Row) throws {
+        let instanceID: String = try row.decode(atIndex: 0)
+        let seq: Int = try row.decode(atIndex: 1)
+        let what = "step \(seq) of instance \(instanceID)"
+        self.init(
+            instanceID: instanceID,
+            seq: seq,
+            stateName: try row.decode(atIndex: 2),
+            phase: try decodeEnum(row, 3, what),
+            compensatedSeq: try row.decode(atIndex: 4),
+            retriedSeq: try row.decode(atIndex: 5),
+            attempt: try row.decode(atIndex: 6),
+            status: try decodeEnum(row, 7, what),
+            isForUpdate: try row.decode(atIndex: 8),
+            input: try decodeJSON(row, 9, what),
+            // Not `? nil :`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
+            output: row.hasNull(atIndex: 10) ? JSONValue?.none : try decodeJSON(row, 10, what),
+            failure: try decodeFailure(row, 11),
+            idempotencyKey: try row.decode(atIndex: 14),
+            childInstanceID: try row.decode(atIndex: 15),
+            startedAt: try decodeDate(row, 16) ?? missing("started_at", what),
+            endedAt: try decodeDate(row, 17),
+            retryAt: try decodeDate(row, 18))
+    }
+}
+
+// MARK: - Definitions
+
+enum DefinitionSQL {
+    static let insertIfNew = """
+        INSERT INTO definitions (fingerprint, name, path, source, created_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (fingerprint) DO NOTHING
+        """
+    static let byFingerprint = "SELECT fingerprint, name, path, source, created_at FROM definitions WHERE fingerprint = ?"
+    static let exists = "SELECT 1 FROM definitions WHERE fingerprint = ?"
+}
+
+extension StoredDefinition {
+    var insertArguments: StatementArguments {
+        [fingerprint, name, path, source, createdAt.timeIntervalSince1970]
+    }
+
+    init(row: Row) throws {
+        let fingerprint: String = try row.decode(atIndex: 0)
+        self.init(
+            fingerprint: fingerprint, name: try row.decode(atIndex: 1), path: try row.decode(atIndex: 2),
+            source: try row.decode(atIndex: 3),
+            createdAt: try decodeDate(row, 4) ?? missing("created_at", "definition \(fingerprint)"))
+    }
+}
+
+// MARK: - Column decoding
+
+func decodeDate(_ row: Row, _ index: Int) throws -> Date? {
+    let seconds: Double? = try row.decode(atIndex: index)
+    return seconds.map { Date(timeIntervalSince1970: $0) }
+}
+
+private func missing<T>(_ column: String, _ what: String) throws -> T {
+    throw UnreadableRow(message: "\(what) has no \(column)")
+}
+
+private func decodeEnum<E: RawRepresentable>(_ row: Row, _ index: Int, _ what: String) throws -> E
+where E.RawValue == String {
+    let text: String = try row.decode(atIndex: index)
+    guard let value = E(rawValue: text) else {
+        throw UnreadableRow(message: "\(what) has an unknown \(E.self) '\(text)'")
+    }
+    return value
+}
+
+private func decodeOptionalEnum<E: RawRepresentable>(_ row: Row, _ index: Int, _ what: String) throws -> E?
+where E.RawValue == String {
+    try row.hasNull(atIndex: index) ? nil : decodeEnum(row, index, what) as E
+}
+
+private func decodeJSON(_ row: Row, _ index: Int, _ what: String) throws -> JSONValue {
+    let text: String = try row.decode(atIndex: index)
+    do {
+        return try JSONValue(parsing: text)
+    } catch {
+        throw UnreadableRow(message: "\(what) holds invalid JSON (\(error))")
+    }
+}
+
+/// Three columns from `index`: name, message, state; no failure when the name is NULL.
+private func decodeFailure(_ row: Row, _ index: Int) throws -> FailureRecord? {
+    guard let name: String = try row.decode(atIndex: index) else { return nil }
+    return FailureRecord(
+        name: name, message: try row.decode(atIndex: index + 1), state: try row.decode(atIndex: index + 2))
+}
+
+private func decodeLeaseOwner(_ row: Row, _ index: Int, _ what: String) throws -> LeaseOwner? {
+    guard let text: String = try row.decode(atIndex: index) else { return nil }
+    guard let owner = LeaseOwner(parsing: text) else {
+        throw UnreadableRow(message: "\(what) has an unreadable lease owner '\(text)'")
+    }
+    return owner
+}
+
+func parseLeaseOwner(_ text: String) throws -> LeaseOwner {
+    guard let owner = LeaseOwner(parsing: text) else {
+        throw UnreadableRow(message: "unreadable lease owner '\(text)'")
+    }
+    return owner
+}

@@ -1,0 +1,113 @@
+import GRDB
+import Interpreter
+
+/// A `createInstance` or `apply` request, encoded to statement arguments by the caller (on
+/// its own task, in parallel), so that the single writer only binds and steps statements.
+struct EncodedTransition: Sendable {
+    enum Kind: Sendable {
+        case create
+        case apply
+    }
+
+    var kind: Kind
+    var instanceID: InstanceID
+    var businessKey: String?
+    var definitionFingerprint: String
+    /// `InstanceSQL.insert` arguments for `.create`, `InstanceSQL.update` ones for `.apply`.
+    var instanceArguments: StatementArguments
+    var stepArguments: [StatementArguments]
+
+    init(_ kind: Kind, _ transition: Transition) throws(StoreError) {
+        try transition.checkStepsBelongToInstance()
+        let instance = transition.instance
+        self.kind = kind
+        self.instanceID = instance.id
+        self.businessKey = instance.businessKey
+        self.definitionFingerprint = instance.definitionFingerprint
+        self.instanceArguments = kind == .create ? instance.insertArguments : instance.updateArguments
+        self.stepArguments = transition.steps.map(\.upsertArguments)
+    }
+}
+
+/// Writes a batch of transitions in one immediate transaction: one commit (one fsync with
+/// `synchronous=FULL`) for the whole batch.
+enum TransitionBatch {
+    enum Outcome: Sendable {
+        case applied
+        case created
+        case existing(InstanceRecord)
+    }
+
+    /// One result per request, in order. A request that fails (lease lost, unknown instance,
+    /// a constraint) is rolled back to its savepoint and fails alone; an error that aborts the
+    /// transaction or the commit fails every request, and then nothing was written.
+    static func write(_ requests: [EncodedTransition], to db: Database) -> [Result<Outcome, any Error>] {
+        var results: [Result<Outcome, any Error>] = []
+        results.reserveCapacity(requests.count)
+        do {
+            try db.inTransaction(.immediate) {
+                let begin = try db.cachedStatement(sql: "SAVEPOINT transition")
+                let release = try db.cachedStatement(sql: "RELEASE transition")
+                let rollback = try db.cachedStatement(sql: "ROLLBACK TO transition")
+                for request in requests {
+                    try begin.execute()
+                    do {
+                        results.append(.success(try writeOne(request, to: db)))
+                        try release.execute()
+                    } catch {
+                        // SQLite ends the whole transaction on some errors (I/O, disk full):
+                        // then the requests before this one are gone too.
+                        guard db.isInsideTransaction else { throw error }
+                        try rollback.execute()
+                        try release.execute()
+                        results.append(.failure(error))
+                    }
+                }
+                return .commit
+            }
+        } catch {
+            return Array(repeating: .failure(error), count: requests.count)
+        }
+        return results
+    }
+
+    private static func writeOne(_ request: EncodedTransition, to db: Database) throws -> Outcome {
+        let outcome: Outcome
+        switch request.kind {
+        case .apply:
+            try db.cachedStatement(sql: InstanceSQL.update).execute(arguments: request.instanceArguments)
+            if db.changesCount == 0 {
+                // The fence held the update back: tell a missing instance from a lost lease.
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: InstanceSQL.leaseOwnerByID), arguments: [request.instanceID])
+                guard let row else { throw StoreError.instanceNotFound(request.instanceID) }
+                throw StoreError.leaseLost(instance: request.instanceID, holder: try row.decode(atIndex: 0))
+            }
+            outcome = .applied
+        case .create:
+            if let key = request.businessKey,
+                let row = try Row.fetchOne(db.cachedStatement(sql: InstanceSQL.byBusinessKey), arguments: [key])
+            {
+                return .existing(try InstanceRecord(row: row))
+            }
+            let definition = try Row.fetchOne(
+                db.cachedStatement(sql: DefinitionSQL.exists), arguments: [request.definitionFingerprint])
+            guard definition != nil else {
+                throw StoreError.definitionNotFound(fingerprint: request.definitionFingerprint)
+            }
+            do {
+                try db.cachedStatement(sql: InstanceSQL.insert).execute(arguments: request.instanceArguments)
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw StoreError.duplicateInstance(request.instanceID)
+            }
+            outcome = .created
+        }
+        if !request.stepArguments.isEmpty {
+            let upsert = try db.cachedStatement(sql: StepSQL.upsert)
+            for arguments in request.stepArguments {
+                try upsert.execute(arguments: arguments)
+            }
+        }
+        return outcome
+    }
+}

@@ -18,13 +18,14 @@ enum InstanceSQL {
         failure_state, lease_owner, lease_expires_at, wake_at, created_at, updated_at, ended_at
         """
     static let insert = "INSERT INTO instances (\(columns)) VALUES (\(placeholders(21)))"
-    /// The fenced update of `apply`: only the fields a transition may change (not the lease),
-    /// and only while the lease owner is still the one the transition names (`IS` also
-    /// matches NULL).
+    /// The fenced update of `apply`: only the fields a transition may change (the lease only
+    /// to release it when the instance finishes), and only while the lease owner is still the
+    /// one the transition names (`IS` also matches NULL).
     static let update = """
         UPDATE instances SET status = ?, forward_status = ?, compensation_status = ?, context = ?, cursor = ?, \
         failure_name = ?, failure_message = ?, failure_state = ?, wake_at = ?, \
-        updated_at = ?, ended_at = ? WHERE id = ? AND lease_owner IS ?
+        updated_at = ?, ended_at = ?, lease_expires_at = CASE WHEN ? THEN ? ELSE lease_expires_at END \
+        WHERE id = ? AND lease_owner IS ?
         """
     static let byID = "SELECT \(columns) FROM instances WHERE id = ?"
     static let byBusinessKey = "SELECT \(columns) FROM instances WHERE business_key = ?"
@@ -58,6 +59,7 @@ extension InstanceRecord {
         StatementArguments([
             status.rawValue, forwardStatus.rawValue, compensationStatus?.rawValue, context.jsonString(), cursor,
             failure?.name, failure?.message, failure?.state, wakeAt?.timeIntervalSince1970, updatedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
+            status.isTerminal, updatedAt.timeIntervalSince1970,
             id, leaseOwner?.description,
         ] as [(any DatabaseValueConvertible)?])
     }

@@ -76,6 +76,31 @@ struct ConformanceLeaseTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func finishingReleasesTheLeaseAndRunningKeepsIt(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let running = Fixtures.instance("running", owner: Fixtures.bob, leaseExpires: 50)
+            let finishing = Fixtures.instance("finishing", owner: Fixtures.bob, leaseExpires: 50)
+            try await store.seed([running, finishing])
+            var stillRunning = running
+            stillRunning.updatedAt = Fixtures.at(9)
+            try await store.apply(Transition(instance: stillRunning))
+            var done = finishing
+            done.status = .succeeded
+            done.forwardStatus = .succeeded
+            done.updatedAt = Fixtures.at(9)
+            done.endedAt = Fixtures.at(9)
+            try await store.apply(Transition(instance: done))
+            #expect(try await store.instance(id: "running")?.leaseExpiresAt == Fixtures.at(50))
+            #expect(try await store.instance(id: "finishing")?.leaseExpiresAt == Fixtures.at(9))
+            // Another executor may now act on the finished instance at once, not on the running one.
+            #expect(try await store.acquire("finishing", owner: Fixtures.alice, now: Self.now,
+                                            leaseUntil: Fixtures.at(70), deadOwners: []) != nil)
+            #expect(try await store.acquire("running", owner: Fixtures.alice, now: Self.now,
+                                            leaseUntil: Fixtures.at(70), deadOwners: []) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func acquireTakesAnInstanceNoOtherLiveOwnerHolds(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let records = [

@@ -100,7 +100,7 @@ public final class SagaEngine: Sendable {
                                       businessKey: businessKey, now: now)
         machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
         let decision = machine.handle(.start, now: now)
-        switch try await store.createInstance(finalized(decision).transition!) {
+        switch try await store.createInstance(decision.transition!) {
         case .existing(let existing): return existing
         case .created: break
         }
@@ -189,7 +189,6 @@ public final class SagaEngine: Sendable {
         var decision = first
         var applied = alreadyApplied
         while true {
-            decision = finalized(decision)
             if !applied, let transition = decision.transition { try await store.apply(transition) }
             applied = false
             let now: Date
@@ -223,13 +222,6 @@ public final class SagaEngine: Sendable {
         }
     }
 
-    /// A finishing transition gives the lease back (expiry = now) so operator commands on the
-    /// finished instance need not wait for it to run out.
-    func finalized(_ decision: Decision) -> Decision {
-        guard case .finished = decision.action, var transition = decision.transition else { return decision }
-        transition.instance.leaseExpiresAt = transition.instance.updatedAt
-        return Decision(transition: transition, action: decision.action)
-    }
 
     func invoke(_ invocation: Invocation, workflow: Workflow) async -> ActionOutcome {
         let binding = bindings.withLock { $0[invocation.serviceName] } ?? workflow.services[invocation.serviceName]
@@ -307,7 +299,7 @@ public final class SagaEngine: Sendable {
                                       businessKey: nil, now: now, parentID: parent.id, parentStepSeq: request.parentSeq)
         machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
         let decision = machine.handle(.start, now: now)
-        _ = try await store.createInstance(finalized(decision).transition!)
+        _ = try await store.createInstance(decision.transition!)
         let record = try await drive(&machine, decision, alreadyApplied: true)
         return outcome(of: record)
     }

@@ -166,5 +166,6 @@ extension InstanceRecord {
         wakeAt = new.wakeAt
         updatedAt = new.updatedAt
         endedAt = new.endedAt
+        if new.status.isTerminal { leaseExpiresAt = new.updatedAt }
     }
 }

@@ -109,7 +109,10 @@ public protocol InstanceStore: Sendable {
     /// `businessKey`, `parentID`, `parentStepSeq`, `input`, `createdAt`) keep their stored
     /// values, and so does the lease (`leaseOwner` is the fence; `leaseExpiresAt` changes only
     /// through `claim`, `acquire` and `renewLeases`, so that a transition carrying an older
-    /// expiry never undoes a renewal). Every other field is replaced by the transition's.
+    /// expiry never undoes a renewal), except that a transition to a terminal status releases
+    /// the lease: its expiry becomes the transition's `updatedAt`, so an operator command on the
+    /// finished instance need not wait for it to run out. Every other field is replaced by the
+    /// transition's.
     /// Every step must belong to `transition.instance` (else `failure`).
     func apply(_ transition: Transition) async throws
 

@@ -32,8 +32,6 @@ extension ExpressionTokenParser {
         switch t.kind {
         case .select(let kind):
             advance()
-            try descend()
-            defer { nesting -= 1 }
             if current.kind == .rightBracket {
                 throw .syntax("expected a condition inside '\(kind.rawValue)]'", at: current.span)
             }
@@ -77,8 +75,6 @@ extension ExpressionTokenParser {
     /// accessor begins: the `[`, or the dot of `.[`.
     mutating func indexer(target: Node?, from start: Int) throws(ExpressionError) -> Node {
         advance()  // [
-        try descend()
-        defer { nesting -= 1 }
         if current.kind == .rightBracket {
             throw .syntax("expected a key or an index inside '[]'", at: current.span)
         }
@@ -117,8 +113,6 @@ extension ExpressionTokenParser {
             return try indexer(target: nil, from: t.offset)
         case .leftParen:
             advance()
-            try descend()
-            defer { nesting -= 1 }
             if current.kind == .rightParen {
                 throw .syntax("expected an expression inside '()'", at: current.span)
             }

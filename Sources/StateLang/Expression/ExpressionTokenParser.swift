@@ -15,8 +15,9 @@ struct ExpressionTokenParser {
 
     let tokens: [ExpressionToken]
     var index = 0
-    /// How many rules are active that can recurse without consuming a node (parentheses,
-    /// brackets, prefix operators); bounded by `ExpressionParser.maxDepth`.
+    /// How many `expression` and prefix-operator rules are active: parentheses and brackets
+    /// recurse through `expression` without adding a tree node, so the tree depth alone would
+    /// not bound the stack. Bounded by `ExpressionParser.maxDepth`.
     var nesting = 0
 
     init(tokens: [ExpressionToken]) {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import StateLang
 
@@ -141,5 +142,49 @@ struct ExpressionParserTests {
         // A long but shallow chain of 150 terms parses and evaluates.
         let sum = Array(repeating: "1", count: 150).joined(separator: " + ")
         #expect(try Evaluator.evaluate(ExpressionParser.parse(sum), root: [:]) == 150)
+    }
+
+    /// Expressions at the depth limit parse and evaluate on a thread with a fixed 4 MB stack,
+    /// along each recursive path of the parser and the evaluator.
+    @Test func nestingAtTheLimitFitsInAFixedStack() async throws {
+        let limit = ExpressionParser.maxDepth
+        var nested: JSONValue = 1
+        for _ in 0..<(limit - 2) { nested = [nested] }
+        let cases: [(String, JSONValue)] = [
+            (String(repeating: "(", count: limit - 1) + "1" + String(repeating: ")", count: limit - 1), [:]),
+            (String(repeating: "- ", count: limit - 1) + "1", [:]),
+            (String(repeating: "[", count: limit - 1) + "'a'" + String(repeating: "]", count: limit - 1), ["a": "a"]),
+            ("[a]" + String(repeating: "[0]", count: limit - 2), ["a": nested]),
+            (String(repeating: "(1 + ", count: limit / 2 - 1) + "1" + String(repeating: ")", count: limit / 2 - 1), [:]),
+            (String(repeating: "[l].?[", count: limit / 2 - 1) + "true" + String(repeating: "]", count: limit / 2 - 1),
+             ["l": [1]]),
+            (String(repeating: "true ? ", count: limit - 1) + "1" + String(repeating: " : 0", count: limit - 1), [:]),
+        ]
+        for (text, root) in cases {
+            let outcome = await onThread(stackSize: 4 << 20) { () -> String in
+                let expr: Expr
+                do throws(ExpressionError) {
+                    expr = try ExpressionParser.parse(text)
+                } catch {
+                    return "parse error \(error.message)"
+                }
+                do throws(EvaluationError) {
+                    let value = try Evaluator.evaluate(expr, root: root)
+                    return "value \(value)"
+                } catch {
+                    return "evaluation error \(error.message)"
+                }
+            }
+            #expect(!outcome.hasPrefix("parse error"), "\(text.prefix(16))…: \(outcome)")
+        }
+    }
+
+    /// Runs `body` on a new thread with the given stack size.
+    func onThread(stackSize: Int, _ body: @escaping @Sendable () -> String) async -> String {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.stackSize = stackSize
+            thread.start()
+        }
     }
 }

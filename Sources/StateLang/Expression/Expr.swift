@@ -68,21 +68,36 @@ public indirect enum Expr: Sendable, Hashable {
     /// The whole sub-expression, from its first token to its last (enclosing parentheses are
     /// not part of the tree, so they are not included).
     public var extent: Span {
-        switch self {
-        case .literal, .root, .this:
-            span
-        case .property(let target, _, _, let s), .index(let target, _, let s), .size(let target, _, let s):
-            target.map { $0.extent.union(s) } ?? s
-        case .selection(let target, _, _, _, let s):
-            target.extent.union(s)
-        case .unary(_, let operand, let s):
-            s.union(operand.extent)
-        case .binary(_, let lhs, let rhs, _):
-            lhs.extent.union(rhs.extent)
-        case .ternary(let condition, _, let ifFalse, _):
-            condition.extent.union(ifFalse.extent)
-        case .elvis(let value, let fallback, _):
-            value.extent.union(fallback.extent)
+        let start = leftmost.span.offset
+        return Span(offset: start, length: rightmost.span.end - start)
+    }
+
+    /// The node holding the first token: down the left edge of the tree, without recursion.
+    private var leftmost: Expr {
+        var node = self
+        while true {
+            switch node {
+            case .property(let target?, _, _, _), .index(let target?, _, _), .size(let target?, _, _),
+                .selection(let target, _, _, _, _), .binary(_, let target, _, _),
+                .ternary(let target, _, _, _), .elvis(let target, _, _):
+                node = target
+            default:
+                return node
+            }
+        }
+    }
+
+    /// The node holding the last token (accessors end with their own text).
+    private var rightmost: Expr {
+        var node = self
+        while true {
+            switch node {
+            case .unary(_, let next, _), .binary(_, _, let next, _), .ternary(_, _, let next, _),
+                .elvis(_, let next, _):
+                node = next
+            default:
+                return node
+            }
         }
     }
 }

@@ -19,27 +19,24 @@ extension ExpressionInterpreter {
         }
     }
 
-    /// `extent` is the whole binary expression, which errors about the operands point at.
+    /// `node` is the whole binary expression: errors about its operands point at its extent.
     func binary(
-        _ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, this: JSONValue, at extent: Expr.Span
+        _ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, this: JSONValue, node: Expr
     ) throws(EvaluationError) -> JSONValue {
-        if op == .and || op == .or {
+        switch op {
+        case .and, .or:
             // Short-circuit: the right side is not evaluated when the left decides.
             let left = try boolean(lhs, side: "left", of: op, this: this)
             if op == .and ? !left : left { return .bool(left) }
             return .bool(try boolean(rhs, side: "right", of: op, this: this))
-        }
-        let left = try value(of: lhs, this: this)
-        let right = try value(of: rhs, this: this)
-        switch op {
-        case .equal: return .bool(Self.equal(left, right))
-        case .notEqual: return .bool(!Self.equal(left, right))
+        case .equal:
+            return .bool(Self.equal(try value(of: lhs, this: this), try value(of: rhs, this: this)))
+        case .notEqual:
+            return .bool(!Self.equal(try value(of: lhs, this: this), try value(of: rhs, this: this)))
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
-            return .bool(try order(op, left, right, at: extent))
+            return .bool(try order(op, try value(of: lhs, this: this), try value(of: rhs, this: this), node: node))
         case .add, .subtract, .multiply, .divide, .remainder:
-            return try arithmetic(op, left, right, at: extent)
-        case .and, .or:
-            preconditionFailure("handled above")
+            return try arithmetic(op, try value(of: lhs, this: this), try value(of: rhs, this: this), node: node)
         }
     }
 
@@ -66,7 +63,7 @@ extension ExpressionInterpreter {
         }
     }
 
-    private func order(_ op: BinaryOperator, _ a: JSONValue, _ b: JSONValue, at span: Expr.Span) throws(EvaluationError) -> Bool {
+    private func order(_ op: BinaryOperator, _ a: JSONValue, _ b: JSONValue, node: Expr) throws(EvaluationError) -> Bool {
         let comparison: Int
         switch (a, b) {
         case (.int(let x), .int(let y)):
@@ -80,7 +77,7 @@ extension ExpressionInterpreter {
         default:
             throw EvaluationError(
                 "'\(op.rawValue)' compares two numbers or two strings, not \(a.kindDescription) and \(b.kindDescription)",
-                at: span)
+                at: node.extent)
         }
         switch op {
         case .less: return comparison < 0
@@ -90,13 +87,13 @@ extension ExpressionInterpreter {
         }
     }
 
-    private func arithmetic(_ op: BinaryOperator, _ a: JSONValue, _ b: JSONValue, at span: Expr.Span) throws(EvaluationError) -> JSONValue {
+    private func arithmetic(_ op: BinaryOperator, _ a: JSONValue, _ b: JSONValue, node: Expr) throws(EvaluationError) -> JSONValue {
         if op == .add, a.stringValue != nil || b.stringValue != nil {
             return .string(Self.text(a) + Self.text(b))
         }
         switch (a, b) {
         case (.int(let x), .int(let y)):
-            return .int(try integer(op, x, y, at: span))
+            return .int(try integer(op, x, y, node: node))
         case (.int, .double), (.double, .int), (.double, .double):
             let (x, y) = (a.doubleValue!, b.doubleValue!)
             let result: Double
@@ -105,33 +102,33 @@ extension ExpressionInterpreter {
             case .subtract: result = x - y
             case .multiply: result = x * y
             case .divide, .remainder:
-                guard y != 0 else { throw EvaluationError("division by zero", at: span) }
+                guard y != 0 else { throw EvaluationError("division by zero", at: node.extent) }
                 result = op == .divide ? x / y : x.truncatingRemainder(dividingBy: y)
             default: preconditionFailure("not arithmetic")
             }
-            guard result.isFinite else { throw EvaluationError("the result of '\(op.rawValue)' is too large", at: span) }
+            guard result.isFinite else { throw EvaluationError("the result of '\(op.rawValue)' is too large", at: node.extent) }
             return .double(result)
         default:
             let needs = op == .add ? "numbers or a string" : "numbers"
             throw EvaluationError(
-                "'\(op.rawValue)' needs \(needs), not \(a.kindDescription) and \(b.kindDescription)", at: span)
+                "'\(op.rawValue)' needs \(needs), not \(a.kindDescription) and \(b.kindDescription)", at: node.extent)
         }
     }
 
     /// Integer arithmetic as in Java (division truncates, the remainder takes the dividend's
     /// sign), except that overflow is an error rather than a silent wrap.
-    private func integer(_ op: BinaryOperator, _ x: Int, _ y: Int, at span: Expr.Span) throws(EvaluationError) -> Int {
+    private func integer(_ op: BinaryOperator, _ x: Int, _ y: Int, node: Expr) throws(EvaluationError) -> Int {
         let (result, overflow): (Int, Bool)
         switch op {
         case .add: (result, overflow) = x.addingReportingOverflow(y)
         case .subtract: (result, overflow) = x.subtractingReportingOverflow(y)
         case .multiply: (result, overflow) = x.multipliedReportingOverflow(by: y)
         case .divide, .remainder:
-            guard y != 0 else { throw EvaluationError("division by zero", at: span) }
+            guard y != 0 else { throw EvaluationError("division by zero", at: node.extent) }
             (result, overflow) = op == .divide ? x.dividedReportingOverflow(by: y) : x.remainderReportingOverflow(dividingBy: y)
         default: preconditionFailure("not arithmetic")
         }
-        guard !overflow else { throw EvaluationError("integer overflow in '\(op.rawValue)'", at: span) }
+        guard !overflow else { throw EvaluationError("integer overflow in '\(op.rawValue)'", at: node.extent) }
         return result
     }
 

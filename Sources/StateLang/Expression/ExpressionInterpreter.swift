@@ -1,4 +1,6 @@
-/// Walks an `Expr` for `Evaluator`. Recursion follows the tree, whose depth the parser bounds.
+/// Walks an `Expr` for `Evaluator`. Recursion follows the tree, whose depth the parser bounds;
+/// `value(of:this:)` only dispatches, so each level of the tree costs one small frame plus the
+/// frame of the case being evaluated.
 ///
 /// As in SpEL there are two "current" objects: `#root`, fixed, and the active object (`#this`)
 /// that bare names, `[key]` and `size()` read from; a selection makes each element active in
@@ -9,60 +11,69 @@ struct ExpressionInterpreter {
 
     func value(of expr: Expr, this: JSONValue) throws(EvaluationError) -> JSONValue {
         switch expr {
-        case .literal(let value, _):
-            return value
-        case .root:
-            return root
-        case .this:
-            return this
+        case .literal(let value, _): return value
+        case .root: return root
+        case .this: return this
         case .property(let target, let name, let nullSafe, let span):
-            let base = try target.map { e throws(EvaluationError) in try value(of: e, this: this) } ?? this
-            switch base {
-            case .object(let members):
-                return members[name] ?? .null
-            case .null:
-                if nullSafe { return .null }
-                throw EvaluationError("cannot read '\(name)' of null", at: span)
-            default:
-                throw EvaluationError("cannot read '\(name)' of \(base.kindDescription)", at: span)
-            }
+            return try property(name, of: base(target, this), nullSafe: nullSafe, at: span)
         case .index(let target, let key, let span):
-            let base = try target.map { e throws(EvaluationError) in try value(of: e, this: this) } ?? this
-            return try index(base, by: key, at: span)
+            return try index(base(target, this), by: key, at: span)
         case .size(let target, let nullSafe, let span):
-            let base = try target.map { e throws(EvaluationError) in try value(of: e, this: this) } ?? this
-            switch base {
-            case .array(let elements): return .int(elements.count)
-            case .object(let members): return .int(members.count)
-            case .string(let text): return .int(text.unicodeScalars.count)
-            case .null:
-                if nullSafe { return .null }
-                throw EvaluationError("cannot call size() on null", at: span)
-            default:
-                throw EvaluationError("size() needs a list, a map or a string, not \(base.kindDescription)", at: span)
-            }
+            return try size(of: base(target, this), nullSafe: nullSafe, at: span)
         case .selection(let target, let kind, let condition, let nullSafe, let span):
-            let base = try value(of: target, this: this)
-            return try select(kind, from: base, where: condition, nullSafe: nullSafe, at: span)
+            return try select(kind, from: value(of: target, this: this), where: condition, nullSafe: nullSafe, at: span)
         case .unary(let op, let operand, let span):
-            return try unary(op, try value(of: operand, this: this), at: span)
+            return try unary(op, value(of: operand, this: this), at: span)
         case .binary(let op, let lhs, let rhs, _):
-            return try binary(op, lhs, rhs, this: this, at: expr.extent)
+            return try binary(op, lhs, rhs, this: this, node: expr)
         case .ternary(let condition, let ifTrue, let ifFalse, _):
-            let test = try value(of: condition, this: this)
-            guard case .bool(let holds) = test else {
-                throw EvaluationError("the condition before '?' must be a boolean, not \(test.kindDescription)",
-                    at: condition.extent)
-            }
-            return try value(of: holds ? ifTrue : ifFalse, this: this)
+            return try conditional(condition, ifTrue, ifFalse, this: this)
         case .elvis(let primary, let fallback, _):
             // SpEL's Elvis treats an empty string like null.
             let first = try value(of: primary, this: this)
-            switch first {
-            case .null, .string(""): return try value(of: fallback, this: this)
-            default: return first
-            }
+            if first == .null || first == .string("") { return try value(of: fallback, this: this) }
+            return first
         }
+    }
+
+    /// The object an accessor applies to: its target, or the active object when it has none.
+    private func base(_ target: Expr?, _ this: JSONValue) throws(EvaluationError) -> JSONValue {
+        guard let target else { return this }
+        return try value(of: target, this: this)
+    }
+
+    private func property(_ name: String, of base: JSONValue, nullSafe: Bool, at span: Expr.Span) throws(EvaluationError) -> JSONValue {
+        switch base {
+        case .object(let members):
+            return members[name] ?? .null
+        case .null:
+            if nullSafe { return .null }
+            throw EvaluationError("cannot read '\(name)' of null", at: span)
+        default:
+            throw EvaluationError("cannot read '\(name)' of \(base.kindDescription)", at: span)
+        }
+    }
+
+    private func size(of base: JSONValue, nullSafe: Bool, at span: Expr.Span) throws(EvaluationError) -> JSONValue {
+        switch base {
+        case .array(let elements): return .int(elements.count)
+        case .object(let members): return .int(members.count)
+        case .string(let text): return .int(text.unicodeScalars.count)
+        case .null:
+            if nullSafe { return .null }
+            throw EvaluationError("cannot call size() on null", at: span)
+        default:
+            throw EvaluationError("size() needs a list, a map or a string, not \(base.kindDescription)", at: span)
+        }
+    }
+
+    private func conditional(_ condition: Expr, _ ifTrue: Expr, _ ifFalse: Expr, this: JSONValue) throws(EvaluationError) -> JSONValue {
+        let test = try value(of: condition, this: this)
+        guard case .bool(let holds) = test else {
+            throw EvaluationError("the condition before '?' must be a boolean, not \(test.kindDescription)",
+                at: condition.extent)
+        }
+        return try value(of: holds ? ifTrue : ifFalse, this: this)
     }
 
     /// `base[key]`: a map by key, a list or string by position.
@@ -78,20 +89,17 @@ struct ExpressionInterpreter {
                 throw EvaluationError("a map key must be a string or an integer, not \(k.kindDescription)", at: key.extent)
             }
         case .array(let elements):
-            let i = try position(key, count: elements.count)
-            return elements[i]
+            return elements[try position(key, count: elements.count)]
         case .string(let text):
             let scalars = Array(text.unicodeScalars)
-            let i = try position(key, count: scalars.count)
-            return .string(String(scalars[i]))
+            return .string(String(scalars[try position(key, count: scalars.count)]))
         case .null:
-            if case .property(nil, let name, _, _) = key {
+            switch key {
+            case .property(nil, let name, _, _), .literal(.string(let name), _):
                 throw EvaluationError("cannot read '\(name)' of null", at: span)
+            default:
+                throw EvaluationError("cannot index into null", at: span)
             }
-            if case .literal(.string(let name), _) = key {
-                throw EvaluationError("cannot read '\(name)' of null", at: span)
-            }
-            throw EvaluationError("cannot index into null", at: span)
         default:
             throw EvaluationError("cannot index into \(base.kindDescription)", at: span)
         }

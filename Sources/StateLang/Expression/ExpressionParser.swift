@@ -6,7 +6,9 @@
 public enum ExpressionParser {
     /// The deepest tree (and the deepest nesting of parentheses, brackets and prefix operators)
     /// the parser accepts. Real expressions stay under ten; the bound keeps parsing and every
-    /// later walk over the tree off the end of the stack.
+    /// later walk over the tree off the end of the stack. At the limit, parsing needs about
+    /// 2 MB of stack in a debug build and under 400 KB optimised (x86-64 Linux); the tests
+    /// parse and evaluate at the limit on a thread with a 4 MB stack.
     public static let maxDepth = 200
 
     /// Parses `text` as one complete expression.

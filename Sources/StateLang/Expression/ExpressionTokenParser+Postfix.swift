@@ -1,61 +1,94 @@
 /// Primaries (literals, names, `#root`, `[key]`, parentheses) and the accessor chains that
 /// follow them (`.name`, `?.name`, `[i]`, `.size()`, `.?[…]`).
+///
+/// Only `postfix`, `member`, `primary`, `indexer`, `selection` and `parenthesized` can recurse;
+/// names, literals and every error live in `atom`, `namedMember` and friends, which do not.
 extension ExpressionTokenParser {
     mutating func postfix() throws(ExpressionError) -> Node {
         var node = try primary()
         while true {
-            let t = current
-            switch t.kind {
-            case .dot, .safeNavigation:
-                advance()
-                node = try member(of: node, after: t)
-            case .leftBracket:
-                node = try indexer(target: node, from: t.offset)
-            default:
-                return node
+            switch current.kind {
+            case .dot, .safeNavigation: node = try member(of: node)
+            case .leftBracket: node = try indexer(target: node, from: current.offset)
+            default: return node
             }
         }
     }
 
     /// What follows `.` or `?.`: a property, `size()`, a selection, or (as SpEL allows) `[i]`.
-    mutating func member(of target: Node, after dot: ExpressionToken) throws(ExpressionError) -> Node {
-        let nullSafe = dot.kind == .safeNavigation
-        let t = current
-        if let name = Self.memberName(t) {
-            advance()
-            if current.kind == .leftParen {
-                return try methodCall(name: name, token: t, target: target, nullSafe: nullSafe, from: dot.offset)
-            }
-            let span = Expr.Span(offset: dot.offset, length: t.offset + t.length - dot.offset)
-            return try make(.property(target.expr, name: name, nullSafe: nullSafe, span), target)
-        }
-        switch t.kind {
-        case .select(let kind):
-            advance()
-            if current.kind == .rightBracket {
-                throw .syntax("expected a condition inside '\(kind.rawValue)]'", at: current.span)
-            }
-            let condition = try expression()
-            let close = try expect(.rightBracket, "']' to close '\(kind.rawValue)'")
-            let span = Expr.Span(offset: dot.offset, length: close.offset + 1 - dot.offset)
-            return try make(.selection(target.expr, kind, condition.expr, nullSafe: nullSafe, span), target, condition)
-        case .project:
-            throw .unsupported("projection '.![…]' is not supported", at: t.span)
-        case .leftBracket:
-            return try indexer(target: target, from: dot.offset)
-        case .variable(let name):
-            throw .unsupported("'\(dot.text)#\(name)' (a variable or function after '\(dot.text)') is not supported", at: t.span)
-        default:
-            throw .syntax("expected a property name, 'size()' or a selection after '\(dot.text)', found \(t.quoted)", at: t.span)
+    mutating func member(of target: Node) throws(ExpressionError) -> Node {
+        let nullSafe = current.kind == .safeNavigation
+        let start = advance().offset
+        switch current.kind {
+        case .select(let kind): return try selection(kind, of: target, from: start, nullSafe: nullSafe)
+        case .leftBracket: return try indexer(target: target, from: start)
+        default: return try namedMember(of: target, from: start, nullSafe: nullSafe)
         }
     }
 
-    /// A name after a dot. Textual operators (`and`, `eq`…) are names there: a key may be
-    /// called `or`, and nothing else can follow a dot.
-    static func memberName(_ t: ExpressionToken) -> String? {
-        if case .identifier(let name) = t.kind { return name }
-        if ExpressionToken.operatorWords[t.text.lowercased()] != nil { return t.text }
-        return nil
+    /// `.?[condition]`, `.^[…]` or `.$[…]`, at the selection bracket.
+    mutating func selection(_ kind: SelectionKind, of target: Node, from start: Int, nullSafe: Bool) throws(ExpressionError) -> Node {
+        advance()
+        if current.kind == .rightBracket { throw syntaxHere("expected a condition inside '\(kind.rawValue)]'") }
+        let condition = try expression()
+        let close = try expect(.rightBracket, "']' to close '\(kind.rawValue)'")
+        let span = Expr.Span(offset: start, length: close.offset + 1 - start)
+        return try make(.selection(target.expr, kind, condition.expr, nullSafe: nullSafe, span), target, condition)
+    }
+
+    /// `[expression]`, on `target` or (target `nil`) on the current object. `start` is where the
+    /// accessor begins: the `[`, or the dot of `.[`.
+    mutating func indexer(target: Node?, from start: Int) throws(ExpressionError) -> Node {
+        advance()  // [
+        if current.kind == .rightBracket { throw syntaxHere("expected a key or an index inside '[]'") }
+        let key = try expression()
+        let close = try expect(.rightBracket, "']' to close '['")
+        let span = Expr.Span(offset: start, length: close.offset + 1 - start)
+        return try make(.index(target?.expr, key.expr, span), target, key)
+    }
+
+    mutating func primary() throws(ExpressionError) -> Node {
+        switch current.kind {
+        case .leftParen: return try parenthesized()
+        case .leftBracket: return try indexer(target: nil, from: current.offset)
+        default: return try atom()
+        }
+    }
+
+    /// `(expression)`; parentheses leave no node in the tree.
+    mutating func parenthesized() throws(ExpressionError) -> Node {
+        advance()
+        if current.kind == .rightParen { throw syntaxHere("expected an expression inside '()'") }
+        let inner = try expression()
+        try expect(.rightParen, "')' to close '('")
+        return inner
+    }
+
+    // MARK: Non-recursive parts
+
+    /// A name after a dot, with or without `()`. Textual operators (`and`, `eq`…) are names
+    /// there: a key may be called `or`, and nothing else can follow a dot.
+    mutating func namedMember(of target: Node, from start: Int, nullSafe: Bool) throws(ExpressionError) -> Node {
+        let t = current
+        let name: String
+        if case .identifier(let identifier) = t.kind {
+            name = identifier
+        } else if ExpressionToken.operatorWords[t.text.lowercased()] != nil {
+            name = t.text
+        } else if case .project = t.kind {
+            throw unsupportedHere("projection '.![…]' is not supported")
+        } else if case .variable(let variable) = t.kind {
+            let dot = nullSafe ? "?." : "."
+            throw unsupportedHere("'\(dot)#\(variable)' (a variable or function after '\(dot)') is not supported")
+        } else {
+            throw expected("a property name, 'size()' or a selection after '\(nullSafe ? "?." : ".")'")
+        }
+        advance()
+        if current.kind == .leftParen {
+            return try methodCall(name: name, token: t, target: target, nullSafe: nullSafe, from: start)
+        }
+        let span = Expr.Span(offset: start, length: t.offset + t.length - start)
+        return try make(.property(target.expr, name: name, nullSafe: nullSafe, span), target)
     }
 
     /// `name(` has been read up to the parenthesis. Only `size()` is supported.
@@ -71,20 +104,8 @@ extension ExpressionTokenParser {
         return try make(.size(target?.expr, nullSafe: nullSafe, span), target)
     }
 
-    /// `[expression]`, on `target` or (target `nil`) on the current object. `start` is where the
-    /// accessor begins: the `[`, or the dot of `.[`.
-    mutating func indexer(target: Node?, from start: Int) throws(ExpressionError) -> Node {
-        advance()  // [
-        if current.kind == .rightBracket {
-            throw .syntax("expected a key or an index inside '[]'", at: current.span)
-        }
-        let key = try expression()
-        let close = try expect(.rightBracket, "']' to close '['")
-        let span = Expr.Span(offset: start, length: close.offset + 1 - start)
-        return try make(.index(target?.expr, key.expr, span), target, key)
-    }
-
-    mutating func primary() throws(ExpressionError) -> Node {
+    /// A literal, a name, a variable, or one of SpEL's constructs outside the subset.
+    mutating func atom() throws(ExpressionError) -> Node {
         let t = current
         switch t.kind {
         case .integer(let value):
@@ -97,7 +118,7 @@ extension ExpressionTokenParser {
             advance()
             return try make(.literal(.string(value), t.span))
         case .identifier(let name):
-            return try identifierPrimary(name, token: t)
+            return try identifierAtom(name, token: t)
         case .variable(let name):
             advance()
             if current.kind == .leftParen {
@@ -109,16 +130,6 @@ extension ExpressionTokenParser {
             default:
                 throw .unsupported("variable '#\(name)' is not supported; only '#root' and '#this' are defined", at: t.span)
             }
-        case .leftBracket:
-            return try indexer(target: nil, from: t.offset)
-        case .leftParen:
-            advance()
-            if current.kind == .rightParen {
-                throw .syntax("expected an expression inside '()'", at: current.span)
-            }
-            let inner = try expression()
-            _ = try expect(.rightParen, "')' to close '('")
-            return inner
         case .at, .ampersand:
             let what = t.kind == .at ? "bean reference" : "factory bean reference"
             advance()
@@ -126,17 +137,15 @@ extension ExpressionTokenParser {
             if case .identifier = current.kind { span = span.union(current.span) }
             throw .unsupported("\(what) '\(t.text)…' is not supported", at: span)
         case .leftBrace:
-            throw .unsupported("inline list or map '{…}' is not supported", at: t.span)
-        case .end:
-            throw .syntax("expected an expression, found the end of the expression", at: t.span)
+            throw unsupportedHere("inline list or map '{…}' is not supported")
         default:
-            throw .syntax("expected an expression, found \(t.quoted)", at: t.span)
+            throw expected("an expression")
         }
     }
 
     /// An identifier in primary position: a keyword literal, a property of the current object,
     /// `size()`, or one of SpEL's constructs that start with a name (`new`, `T(…)`, calls).
-    mutating func identifierPrimary(_ name: String, token t: ExpressionToken) throws(ExpressionError) -> Node {
+    mutating func identifierAtom(_ name: String, token t: ExpressionToken) throws(ExpressionError) -> Node {
         advance()
         // SpEL reads these keywords case-insensitively.
         switch name.lowercased() {

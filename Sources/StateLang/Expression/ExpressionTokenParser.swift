@@ -70,107 +70,119 @@ struct ExpressionTokenParser {
     }
 
     /// Consumes a token of `kind` or reports what was found instead.
+    @discardableResult
     mutating func expect(_ kind: Kind, _ what: String) throws(ExpressionError) -> ExpressionToken {
-        guard current.kind == kind else {
-            throw .syntax("expected \(what), found \(current.quoted)", at: current.span)
-        }
+        guard current.kind == kind else { throw expected(what) }
         return advance()
     }
 
+    func expected(_ what: String) -> ExpressionError {
+        syntaxHere("expected \(what), found \(current.quoted)")
+    }
+
     // MARK: Rules
+    //
+    // The rules on the recursive path (expression, binary, unary, postfix, primary, and the
+    // bracketed forms) stay small: branches that do not recurse and the construction of error
+    // messages live in separate functions, so that each level of nesting costs little stack
+    // even in a debug build (checked by `ExpressionParserTests.nestingFitsInASmallStack`).
 
     mutating func expression() throws(ExpressionError) -> Node {
         try descend()
         defer { nesting -= 1 }
         let condition = try binary(1)
-        let t = current
-        switch t.kind {
-        case .question:
-            advance()
-            let ifTrue = try expression()
-            _ = try expect(.colon, "':' after the true branch of '?'")
-            let ifFalse = try expression()
-            return try make(.ternary(condition.expr, ifTrue.expr, ifFalse.expr, t.span), condition, ifTrue, ifFalse)
-        case .elvis:
-            advance()
-            let fallback = try expression()
-            return try make(.elvis(condition.expr, fallback.expr, t.span), condition, fallback)
-        case .assign:
-            throw .unsupported("assignment '=' is not supported (did you mean '=='?)", at: t.span)
-        default:
-            return condition
+        switch current.kind {
+        case .question, .elvis: return try conditional(condition)
+        case .assign: throw unsupportedHere("assignment '=' is not supported (did you mean '=='?)")
+        default: return condition
         }
+    }
+
+    /// `condition ? a : b` or `value ?: fallback`, at the `?` or `?:`.
+    mutating func conditional(_ condition: Node) throws(ExpressionError) -> Node {
+        let isElvis = current.kind == .elvis
+        let mark = advance().span
+        if isElvis {
+            let fallback = try expression()
+            return try make(.elvis(condition.expr, fallback.expr, mark), condition, fallback)
+        }
+        let ifTrue = try expression()
+        try expect(.colon, "':' after the true branch of '?'")
+        let ifFalse = try expression()
+        return try make(.ternary(condition.expr, ifTrue.expr, ifFalse.expr, mark), condition, ifTrue, ifFalse)
     }
 
     mutating func binary(_ minPrecedence: Int) throws(ExpressionError) -> Node {
         var lhs = try unary()
         // Whether `lhs` is a comparison made in this loop: SpEL allows one per operand level.
         var lhsIsComparison = false
-        while true {
-            let t = current
-            try rejectUnsupportedInfix(t)
-            guard let (op, precedence) = Self.binaryOperator(t.kind), precedence >= minPrecedence else {
-                return lhs
-            }
+        while let (op, precedence) = try infixOperator(), precedence >= minPrecedence {
             if op.isComparison && lhsIsComparison {
-                throw .syntax("comparisons cannot be chained; combine them with '&&' or use parentheses", at: t.span)
+                throw syntaxHere("comparisons cannot be chained; combine them with '&&' or use parentheses")
             }
-            advance()
+            let mark = advance().span
             let rhs = try binary(precedence + 1)
-            lhs = try make(.binary(op, lhs.expr, rhs.expr, t.span), lhs, rhs)
+            lhs = try make(.binary(op, lhs.expr, rhs.expr, mark), lhs, rhs)
             lhsIsComparison = op.isComparison
         }
+        return lhs
     }
 
-    static func binaryOperator(_ kind: Kind) -> (BinaryOperator, Int)? {
-        switch kind {
-        case .or: (.or, 1)
-        case .and: (.and, 2)
-        case .equal: (.equal, 3)
-        case .notEqual: (.notEqual, 3)
-        case .less: (.less, 3)
-        case .lessOrEqual: (.lessOrEqual, 3)
-        case .greater: (.greater, 3)
-        case .greaterOrEqual: (.greaterOrEqual, 3)
-        case .plus: (.add, 4)
-        case .minus: (.subtract, 4)
-        case .star: (.multiply, 5)
-        case .slash: (.divide, 5)
-        case .percent: (.remainder, 5)
-        default: nil
-        }
-    }
-
-    /// SpEL infix operators outside the subset, named rather than reported as stray tokens.
-    func rejectUnsupportedInfix(_ t: ExpressionToken) throws(ExpressionError) {
-        switch t.kind {
+    /// The binary operator at the current token and its precedence, or nil. SpEL's infix
+    /// operators outside the subset are reported by name rather than as stray tokens.
+    func infixOperator() throws(ExpressionError) -> (BinaryOperator, Int)? {
+        switch current.kind {
+        case .or: return (.or, 1)
+        case .and: return (.and, 2)
+        case .equal: return (.equal, 3)
+        case .notEqual: return (.notEqual, 3)
+        case .less: return (.less, 3)
+        case .lessOrEqual: return (.lessOrEqual, 3)
+        case .greater: return (.greater, 3)
+        case .greaterOrEqual: return (.greaterOrEqual, 3)
+        case .plus: return (.add, 4)
+        case .minus: return (.subtract, 4)
+        case .star: return (.multiply, 5)
+        case .slash: return (.divide, 5)
+        case .percent: return (.remainder, 5)
         case .caret:
-            throw .unsupported("power operator '^' is not supported", at: t.span)
+            throw unsupportedHere("power operator '^' is not supported")
         case .increment, .decrement:
-            throw .unsupported("increment and decrement operators ('\(t.text)') are not supported", at: t.span)
+            throw unsupportedHere("increment and decrement operators ('\(current.text)') are not supported")
         case .identifier(let word) where ["matches", "between", "instanceof"].contains(word.lowercased()):
-            throw .unsupported("operator '\(word)' is not supported", at: t.span)
+            throw unsupportedHere("operator '\(word)' is not supported")
         default:
-            return
+            return nil
         }
     }
 
     mutating func unary() throws(ExpressionError) -> Node {
-        let t = current
-        let op: UnaryOperator
-        switch t.kind {
-        case .minus: op = .negate
-        case .plus: op = .plus
-        case .not: op = .not
-        case .increment, .decrement:
-            throw .unsupported("increment and decrement operators ('\(t.text)') are not supported", at: t.span)
-        default:
-            return try postfix()
-        }
-        advance()
+        guard let op = try prefixOperator() else { return try postfix() }
+        let mark = advance().span
         try descend()
         defer { nesting -= 1 }
         let operand = try unary()
-        return try make(.unary(op, operand.expr, t.span), operand)
+        return try make(.unary(op, operand.expr, mark), operand)
+    }
+
+    func prefixOperator() throws(ExpressionError) -> UnaryOperator? {
+        switch current.kind {
+        case .minus: return .negate
+        case .plus: return .plus
+        case .not: return .not
+        case .increment, .decrement:
+            throw unsupportedHere("increment and decrement operators ('\(current.text)') are not supported")
+        default: return nil
+        }
+    }
+
+    // MARK: Errors at the current token
+
+    func syntaxHere(_ message: String) -> ExpressionError {
+        .syntax(message, at: current.span)
+    }
+
+    func unsupportedHere(_ message: String) -> ExpressionError {
+        .unsupported(message, at: current.span)
     }
 }

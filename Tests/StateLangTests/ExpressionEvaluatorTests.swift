@@ -42,6 +42,8 @@ struct ExpressionEvaluatorTests {
         #expect(try eval("[people].missing", c) == nil)
         #expect(try eval("[missing]?.b", c) == nil)
         #expect(try eval("[missing]?.size()", c) == nil)
+        #expect(try eval("[missing]?.[0]", c) == nil)
+        #expect(try eval("[list]?.[0]", c) == 10)
         #expect(evalError("[a]", [1])?.message == "cannot read 'a' of a list")
         #expect(try eval("[0]", [7, 8]) == 7)
     }

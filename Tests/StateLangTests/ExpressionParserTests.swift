@@ -24,6 +24,7 @@ struct ExpressionParserTests {
         #expect(shape("[a][b].c[0]") == "(idx (. (idx [a] b) c) 0)")
         #expect(shape("a?.b") == "(?. a b)")
         #expect(shape("a.[0]") == "(idx a 0)")
+        #expect(shape("a?.[0]") == "(?idx a 0)")
         #expect(shape("return.code == 'F'") == "(== (. return code) 'F')")
         // Textual operators are names after a dot.
         #expect(shape("[m].and.OR") == "(. (. [m] and) OR)")

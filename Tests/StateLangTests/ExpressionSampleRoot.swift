@@ -77,7 +77,7 @@ final class ExpressionSampleRoot {
         case .property(let target, let name, _, _):
             let base = target.map { visit($0, this: this, need: .map) } ?? this
             path = base?.member(name)
-        case .index(let target, let key, _):
+        case .index(let target, let key, _, _):
             let base = target.map { visit($0, this: this, need: .unknown) } ?? this
             switch key {
             case .property(nil, let name, _, _), .literal(.string(let name), _):

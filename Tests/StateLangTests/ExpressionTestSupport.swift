@@ -12,8 +12,8 @@ enum ExpressionTestSupport {
         case .this: return "#this"
         case .property(nil, let name, _, _): return name
         case .property(let t?, let name, let nullSafe, _): return "(\(nullSafe ? "?." : ".") \(sexpr(t)) \(name))"
-        case .index(nil, let key, _): return "[\(sexpr(key))]"
-        case .index(let t?, let key, _): return "(idx \(sexpr(t)) \(sexpr(key)))"
+        case .index(nil, let key, _, _): return "[\(sexpr(key))]"
+        case .index(let t?, let key, let nullSafe, _): return "(\(nullSafe ? "?idx" : "idx") \(sexpr(t)) \(sexpr(key)))"
         case .size(nil, _, _): return "(size)"
         case .size(let t?, let nullSafe, _): return "(\(nullSafe ? "?size" : "size") \(sexpr(t)))"
         case .selection(let t, let kind, let c, _, _): return "(\(kind.rawValue) \(sexpr(t)) \(sexpr(c)))"

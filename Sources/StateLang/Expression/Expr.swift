@@ -17,8 +17,9 @@ public indirect enum Expr: Sendable, Hashable {
     case this(Span)
     /// `name` (target `nil`: a property of the current object) or `target.name` / `target?.name`.
     case property(Expr?, name: String, nullSafe: Bool, Span)
-    /// `[index]` (target `nil`: an index into the current object) or `target[index]`.
-    case index(Expr?, Expr, Span)
+    /// `[index]` (target `nil`: an index into the current object), `target[index]`, or
+    /// `target?.[index]` (null-safe).
+    case index(Expr?, Expr, nullSafe: Bool, Span)
     /// `size()` or `target.size()` / `target?.size()`: elements of a list or map, or characters.
     case size(Expr?, nullSafe: Bool, Span)
     /// `target.?[condition]` (all matches), `.^[…]` (first) or `.$[…]` (last).
@@ -58,7 +59,7 @@ public indirect enum Expr: Sendable, Hashable {
     public var span: Span {
         switch self {
         case .literal(_, let s), .root(let s), .this(let s), .property(_, _, _, let s),
-            .index(_, _, let s), .size(_, _, let s), .selection(_, _, _, _, let s),
+            .index(_, _, _, let s), .size(_, _, let s), .selection(_, _, _, _, let s),
             .unary(_, _, let s), .binary(_, _, _, let s), .ternary(_, _, _, let s),
             .elvis(_, _, let s):
             s
@@ -77,7 +78,7 @@ public indirect enum Expr: Sendable, Hashable {
         var node = self
         while true {
             switch node {
-            case .property(let target?, _, _, _), .index(let target?, _, _), .size(let target?, _, _),
+            case .property(let target?, _, _, _), .index(let target?, _, _, _), .size(let target?, _, _),
                 .selection(let target, _, _, _, _), .binary(_, let target, _, _),
                 .ternary(let target, _, _, _), .elvis(let target, _, _):
                 node = target

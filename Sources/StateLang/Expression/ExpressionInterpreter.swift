@@ -16,8 +16,8 @@ struct ExpressionInterpreter {
         case .this: return this
         case .property(let target, let name, let nullSafe, let span):
             return try property(name, of: base(target, this), nullSafe: nullSafe, at: span)
-        case .index(let target, let key, let span):
-            return try index(base(target, this), by: key, at: span)
+        case .index(let target, let key, let nullSafe, let span):
+            return try index(base(target, this), by: key, nullSafe: nullSafe, at: span)
         case .size(let target, let nullSafe, let span):
             return try size(of: base(target, this), nullSafe: nullSafe, at: span)
         case .selection(let target, let kind, let condition, let nullSafe, let span):
@@ -77,7 +77,7 @@ struct ExpressionInterpreter {
     }
 
     /// `base[key]`: a map by key, a list or string by position.
-    private func index(_ base: JSONValue, by key: Expr, at span: Expr.Span) throws(EvaluationError) -> JSONValue {
+    private func index(_ base: JSONValue, by key: Expr, nullSafe: Bool, at span: Expr.Span) throws(EvaluationError) -> JSONValue {
         switch base {
         case .object(let members):
             if case .property(nil, let name, _, _) = key { return members[name] ?? .null }
@@ -94,6 +94,7 @@ struct ExpressionInterpreter {
             let scalars = Array(text.unicodeScalars)
             return .string(String(scalars[try position(key, count: scalars.count)]))
         case .null:
+            if nullSafe { return .null }
             switch key {
             case .property(nil, let name, _, _), .literal(.string(let name), _):
                 throw EvaluationError("cannot read '\(name)' of null", at: span)

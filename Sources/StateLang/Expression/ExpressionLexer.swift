@@ -140,7 +140,7 @@ struct ExpressionLexer {
         var value = String.UnicodeScalarView()
         while true {
             guard let c = peek() else {
-                throw .syntax("unterminated string: no closing \(quote) for the one at offset \(start)",
+                throw .syntax("unterminated string: this \(quote) is never closed",
                     at: .init(offset: start, length: 1))
             }
             position += 1

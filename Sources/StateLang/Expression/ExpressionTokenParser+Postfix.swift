@@ -9,7 +9,7 @@ extension ExpressionTokenParser {
         while true {
             switch current.kind {
             case .dot, .safeNavigation: node = try member(of: node)
-            case .leftBracket: node = try indexer(target: node, from: current.offset)
+            case .leftBracket: node = try indexer(target: node, from: current.offset, nullSafe: false)
             default: return node
             }
         }
@@ -21,7 +21,7 @@ extension ExpressionTokenParser {
         let start = advance().offset
         switch current.kind {
         case .select(let kind): return try selection(kind, of: target, from: start, nullSafe: nullSafe)
-        case .leftBracket: return try indexer(target: target, from: start)
+        case .leftBracket: return try indexer(target: target, from: start, nullSafe: nullSafe)
         default: return try namedMember(of: target, from: start, nullSafe: nullSafe)
         }
     }
@@ -37,20 +37,20 @@ extension ExpressionTokenParser {
     }
 
     /// `[expression]`, on `target` or (target `nil`) on the current object. `start` is where the
-    /// accessor begins: the `[`, or the dot of `.[`.
-    mutating func indexer(target: Node?, from start: Int) throws(ExpressionError) -> Node {
+    /// accessor begins: the `[`, or the dot of `.[` / `?.[`.
+    mutating func indexer(target: Node?, from start: Int, nullSafe: Bool) throws(ExpressionError) -> Node {
         advance()  // [
         if current.kind == .rightBracket { throw syntaxHere("expected a key or an index inside '[]'") }
         let key = try expression()
         let close = try expect(.rightBracket, "']' to close '['")
         let span = Expr.Span(offset: start, length: close.offset + 1 - start)
-        return try make(.index(target?.expr, key.expr, span), target, key)
+        return try make(.index(target?.expr, key.expr, nullSafe: nullSafe, span), target, key)
     }
 
     mutating func primary() throws(ExpressionError) -> Node {
         switch current.kind {
         case .leftParen: return try parenthesized()
-        case .leftBracket: return try indexer(target: nil, from: current.offset)
+        case .leftBracket: return try indexer(target: nil, from: current.offset, nullSafe: false)
         default: return try atom()
         }
     }

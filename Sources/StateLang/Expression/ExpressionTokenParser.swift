@@ -26,9 +26,6 @@ struct ExpressionTokenParser {
 
     var current: ExpressionToken { tokens[index] }
 
-    /// The kind of the token after the current one (`.end` past the end).
-    var following: Kind { index + 1 < tokens.count ? tokens[index + 1].kind : .end }
-
     @discardableResult
     mutating func advance() -> ExpressionToken {
         let token = tokens[index]

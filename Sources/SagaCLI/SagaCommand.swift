@@ -9,8 +9,9 @@ public struct SagaCommand: AsyncParsableCommand {
         commandName: "sagactl",
         abstract: "Validate, draw and durably run saga workflows written in the Seata state language.",
         discussion: """
-            A workflow is a YAML (or Seata JSON) state machine: each step has an undo, and an
-            instance either completes or is compensated in reverse order, even across crashes.
+            A workflow is a YAML (or Seata JSON) state machine: each step has an
+            undo, and an instance either completes or is compensated in reverse
+            order, even across crashes.
 
             Start here:
               sagactl validate workflows/order-payment.yaml
@@ -53,10 +54,6 @@ public struct SagaCommand: AsyncParsableCommand {
             return 0
         } catch let exit as ExitCode {
             return exit.rawValue
-        } catch let clean as CleanExit {
-            // `sagactl` alone, or a command group without a subcommand: show the help.
-            Terminal.out(fullMessage(for: clean) + "\n")
-            return 0
         } catch let failure as CommandFailure {
             let label = Terminal.paint("error", "1;31", enabled: Terminal.colourErr)
             Terminal.err("sagactl: \(label): \(failure.message)\n")
@@ -71,6 +68,10 @@ public struct SagaCommand: AsyncParsableCommand {
         } catch let error as ValidationError {
             Terminal.err("sagactl: error: \(error.message)\n")
             return SagaExit.usage
+        } catch where exitCode(for: error).isSuccess {
+            // `sagactl` alone or `sagactl --help`: the root command's run shows the help.
+            Terminal.out(fullMessage(for: error) + "\n")
+            return 0
         } catch {
             Terminal.err("sagactl: internal error: \(error)\n  please report this with the command that caused it\n")
             return SagaExit.internalError

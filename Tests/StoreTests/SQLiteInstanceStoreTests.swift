@@ -44,6 +44,8 @@ struct SQLiteInstanceStoreTests {
                 record.cursor = "after"
                 record.status = .compensated
                 try await store.apply(Transition(instance: record, steps: [steps[1]]))
+                // Finishing releases the lease: its expiry becomes the transition's time.
+                record.leaseExpiresAt = record.updatedAt
                 try store.close()
                 try store.close()  // harmless
                 await #expect(throws: StoreError.failure("the store at \(path) is closed")) {

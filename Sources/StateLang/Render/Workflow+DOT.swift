@@ -23,9 +23,13 @@ extension Workflow {
             case .catch(let names):
                 attributes = " [label=\(Self.dotQuote("catch: " + names.joined(separator: ", "))), color=\"#c0392b\", fontcolor=\"#c0392b\"]"
             case .compensate:
-                attributes = " [style=dashed, color=\"#7f8c8d\", fontcolor=\"#7f8c8d\", label=\"compensated by\", constraint=false]"
+                attributes = " [style=dashed, color=\"#7f8c8d\", fontcolor=\"#7f8c8d\", label=\"compensated by\"]"
             }
             out += "  \(from) -> \(to)\(attributes);\n"
+        }
+        // Each compensation sits beside the step it undoes.
+        for edge in edges where edge.kind == .compensate {
+            out += "  { rank=same; \(Self.dotQuote(self[edge.from].name)); \(Self.dotQuote(self[edge.to].name)); }\n"
         }
         out += "}\n"
         return out

@@ -110,6 +110,7 @@ final class GroupCommitQueue: @unchecked Sendable {
             defer { lock.unlock() }
             state.statistics.batches += 1
             state.statistics.transitions += batch.count
+            state.statistics.rows += batch.reduce(0) { $0 + 1 + $1.request.stepArguments.count }
         }
         for (waiter, result) in zip(batch, results) {
             waiter.continuation.resume(with: result.mapError(mapError))

@@ -47,6 +47,8 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
         public var batches = 0
         /// `createInstance` and `apply` calls those batches carried.
         public var transitions = 0
+        /// Rows written by those calls: one instance row each, plus their step rows.
+        public var rows = 0
     }
 
     public let path: String

@@ -71,7 +71,7 @@ public final class SagaEngine: Sendable {
     /// Compiles and registers a workflow file; throws its diagnostics when it has errors.
     @discardableResult
     public func register(path: String) throws -> Workflow {
-        let result = WorkflowPipeline.compile(path: path)
+        let result = WorkflowPipeline.compile(path: path, options: ValidationOptions(forExecution: true))
         guard let workflow = result.workflow, let source = result.source else {
             throw WorkflowLoadError(path: path, diagnostics: result.diagnostics, source: result.source)
         }

@@ -16,7 +16,7 @@ enum EngineSetup {
 
     /// Compiles a workflow file for running; prints its diagnostics and fails on errors.
     static func compile(_ path: String, externalServices: Set<String>?) throws -> (Workflow, String) {
-        let result = WorkflowPipeline.compile(path: path, options: ValidationOptions(externalServices: externalServices))
+        let result = WorkflowPipeline.compile(path: path, options: ValidationOptions(externalServices: externalServices, forExecution: true))
         guard let workflow = result.workflow, let source = result.source else {
             let renderer = DiagnosticRenderer(colour: Terminal.colourErr)
             Terminal.err(result.diagnostics.filter { $0.severity == .error }

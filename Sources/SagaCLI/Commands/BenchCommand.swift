@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import Interpreter
+import SQLiteStore
+import StateLang
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure saga throughput and latency on a fresh database, with the disk's raw limits beside them.",
+        discussion: """
+            Runs N sagas of a generated workflow (the order-payment shape: S steps, each with a
+            compensation, no-op in-process actions) on a new SQLite file with the given durability,
+            C at a time. In the same run it measures SQLite's raw single-row commits/s and batched
+            rows/s with the same settings, so the engine's cost is a ratio.
+
+            Example:
+              sagactl bench --sagas 20000 --concurrency 256
+              sagactl bench --sagas 5000 --fail-at 4 --json
+            """)
+
+    @Option(name: .long, help: "Sagas to run.") var sagas = 10_000
+    @Option(name: .long, help: "Sagas in flight at once.") var concurrency = 256
+    @Option(name: .long, help: "Steps per saga.") var steps = 5
+    @Option(name: .long, help: ArgumentHelp("Step K fails, so K−1 compensations run (0: none fails).", valueName: "K"))
+    var failAt = 0
+    @Option(name: .long, help: "full or normal.") var durability: DurabilityChoice = .full
+    @Option(name: .long, help: ArgumentHelp("Directory for the scratch databases (default: a new temporary one).", valueName: "dir"))
+    var directory: String?
+    @Flag(name: .long, help: "Skip the raw SQLite baseline.") var noBaseline = false
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard sagas > 0, concurrency > 0, steps > 0 else { throw ValidationError("--sagas, --concurrency and --steps must be positive") }
+        guard failAt >= 0, failAt <= steps else { throw ValidationError("--fail-at must be between 0 and --steps") }
+    }
+
+    func run() async throws {
+        let dir = directory ?? NSTemporaryDirectory() + "sagactl-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let yaml = BenchWorkflow.yaml(steps: steps)
+        let compiled = WorkflowPipeline.compile(text: yaml, path: "bench.yaml")
+        guard let workflow = compiled.workflow else {
+            throw CommandFailure("the generated workflow does not compile: \(compiled.diagnostics.map(\.message))", code: SagaExit.internalError)
+        }
+        let store = try SQLiteInstanceStore(path: dir + "/bench.sqlite", durability: durability.value)
+        let engine = SagaEngine(store: store, leaseDuration: 600)
+        engine.register(workflow, source: yaml)
+        let failing = failAt > 0 ? "s\(failAt)" : nil
+        engine.localActions.register(service: "bench") { call in
+            if call.serviceMethod == failing { throw ActionFailure(ErrorName("ActionError.Declined"), "step \(call.serviceMethod) fails") }
+            return .null
+        }
+        if !output.json { Terminal.err("running \(sagas) sagas of \(steps) steps, \(concurrency) at a time (\(durability.rawValue))…\n") }
+        let progress = BenchProgress(total: sagas, enabled: !output.json && Terminal.stderrIsTTY)
+        let started = Date()
+        let latencies = try await BenchRunner.run(engine: engine, workflow: workflow, sagas: sagas,
+                                                  concurrency: concurrency, progress: progress)
+        let elapsed = Date().timeIntervalSince(started)
+        progress.finish()
+        let statistics = store.commitStatistics
+        let counts = try await store.countByStatus()
+        try store.close()
+        var baseline: SQLiteBaseline.Result?
+        if !noBaseline {
+            if !output.json { Terminal.err("measuring SQLite's raw limits with the same settings…\n") }
+            baseline = try SQLiteBaseline.measure(directory: dir, durability: durability.value)
+        }
+        let report = BenchReport(
+            sagas: sagas, concurrency: concurrency, steps: steps, failAt: failAt, durability: durability.rawValue,
+            seconds: elapsed, latencies: latencies.sorted(), commits: statistics.batches,
+            transitions: statistics.transitions, rows: statistics.rows, counts: counts, baseline: baseline,
+            peakRSS: BenchReport.peakRSSBytes())
+        Terminal.out(output.json ? report.json().jsonString(pretty: true) + "\n" : report.text())
+        let expected: InstanceStatus = failAt > 0 ? .compensated : .succeeded
+        if counts[expected] != sagas {
+            throw CommandFailure("not every saga ended \(expected.rawValue): \(StatusCounts.line(counts))", code: SagaExit.internalError)
+        }
+    }
+}
+
+/// The generated benchmark workflow: `steps` service tasks in a row, each with a compensation
+/// and a catch to a trigger, as in order-payment.
+enum BenchWorkflow {
+    static func yaml(steps: Int) -> String {
+        var out = "Name: bench\nStartState: S1\nStates:\n"
+        for n in 1...steps {
+            let next = n == steps ? "Done" : "S\(n + 1)"
+            out += """
+                  S\(n):
+                    Type: ServiceTask
+                    ServiceName: bench
+                    ServiceMethod: s\(n)
+                    CompensateState: U\(n)
+                    Input: [{ order: "$.[order]", step: \(n) }]
+                    Catch: [{ Exceptions: [Throwable], Next: Rollback }]
+                    Next: \(next)
+                  U\(n):
+                    Type: ServiceTask
+                    ServiceName: bench
+                    ServiceMethod: u\(n)
+                    Input: [{ order: "$.[order]" }]
+
+                """
+        }
+        out += "  Done: { Type: Succeed }\n  Rollback: { Type: CompensationTrigger, Next: Failed }\n  Failed: { Type: Fail }\n"
+        return out
+    }
+}
+
+enum BenchRunner {
+    /// Runs the sagas with at most `concurrency` in flight; returns each saga's latency in seconds.
+    static func run(engine: SagaEngine, workflow: Workflow, sagas: Int, concurrency: Int,
+                    progress: BenchProgress) async throws -> [Double] {
+        try await withThrowingTaskGroup(of: Double.self) { group in
+            var latencies: [Double] = []
+            latencies.reserveCapacity(sagas)
+            var next = 0
+            func add() {
+                let n = next
+                next += 1
+                group.addTask {
+                    let t0 = Date()
+                    _ = try await engine.run(workflow, input: ["order": .int(n)])
+                    return Date().timeIntervalSince(t0)
+                }
+            }
+            while next < min(concurrency, sagas) { add() }
+            while let latency = try await group.next() {
+                latencies.append(latency)
+                progress.tick()
+                if next < sagas { add() }
+            }
+            return latencies
+        }
+    }
+}
+
+final class BenchProgress: @unchecked Sendable {
+    let total: Int
+    let enabled: Bool
+    private var done = 0
+    private var lastPrinted = Date.distantPast
+    private let lock = NSLock()
+
+    init(total: Int, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled
+    }
+
+    func tick() {
+        guard enabled else { return }
+        lock.lock()
+        done += 1
+        let now = Date()
+        let print = now.timeIntervalSince(lastPrinted) > 0.25 || done == total
+        if print { lastPrinted = now }
+        let current = done
+        lock.unlock()
+        if print { Terminal.err("\r  \(current)/\(total) sagas") }
+    }
+
+    func finish() { if enabled { Terminal.err("\n") } }
+}
+
+struct BenchReport {
+    var sagas: Int
+    var concurrency: Int
+    var steps: Int
+    var failAt: Int
+    var durability: String
+    var seconds: Double
+    var latencies: [Double]
+    var commits: Int
+    var transitions: Int
+    var rows: Int
+    var counts: [InstanceStatus: Int]
+    var baseline: SQLiteBaseline.Result?
+    var peakRSS: Int
+
+    var sagasPerSecond: Double { Double(sagas) / seconds }
+    var rowsPerSecond: Double { Double(rows) / seconds }
+    var commitsPerSaga: Double { Double(transitions) / Double(sagas) }
+    var overheadRatio: Double? { baseline.map { rowsPerSecond / $0.batchedRowsPerSecond } }
+
+    func percentile(_ p: Double) -> Double {
+        guard !latencies.isEmpty else { return 0 }
+        let index = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
+        return latencies[max(0, index)] * 1000
+    }
+
+    func json() -> JSONValue {
+        var object: [String: JSONValue] = [
+            "sagas": .int(sagas), "concurrency": .int(concurrency), "steps": .int(steps), "fail_at": .int(failAt),
+            "durability": .string(durability), "seconds": .double(seconds),
+            "sagas_per_second": .double(sagasPerSecond.rounded()),
+            "p50_ms": .double(percentile(0.5)), "p99_ms": .double(percentile(0.99)), "max_ms": .double(percentile(1.0)),
+            "commits_per_saga": .double(commitsPerSaga), "transactions": .int(commits),
+            "transitions_per_transaction": .double(Double(transitions) / Double(max(commits, 1))),
+            "rows_per_second": .double(rowsPerSecond.rounded()),
+            "peak_rss_bytes": .int(peakRSS),
+        ]
+        if let baseline {
+            object["raw_commits_per_second"] = .double(baseline.singleRowCommitsPerSecond.rounded())
+            object["raw_rows_per_second"] = .double(baseline.batchedRowsPerSecond.rounded())
+            object["overhead_ratio"] = .double(((overheadRatio ?? 0) * 1000).rounded() / 1000)
+        }
+        return .object(object)
+    }
+
+    func text() -> String {
+        var lines = [
+            String(format: "sagas/s            %.0f  (%d sagas in %.2f s, concurrency %d, %d steps%@, durability %@)",
+                   sagasPerSecond, sagas, seconds, concurrency, steps, failAt > 0 ? ", step \(failAt) fails" as NSString : "" as NSString, durability as NSString),
+            String(format: "latency            p50 %.2f ms, p99 %.2f ms, max %.2f ms", percentile(0.5), percentile(0.99), percentile(1.0)),
+            String(format: "checkpoints        %.1f writes per saga, %.1f per transaction (group commit), %.0f rows/s",
+                   commitsPerSaga, Double(transitions) / Double(max(commits, 1)), rowsPerSecond),
+        ]
+        if let baseline {
+            lines.append(String(format: "SQLite raw         %.0f single-row commits/s, %.0f batched rows/s", baseline.singleRowCommitsPerSecond, baseline.batchedRowsPerSecond))
+            lines.append(String(format: "engine/raw rows    %.2f", overheadRatio ?? 0))
+            if concurrency == 1 {
+                lines.append(String(format: "commit efficiency  %.2f (sagas/s × writes per saga ÷ raw commits/s)",
+                                    sagasPerSecond * commitsPerSaga / baseline.singleRowCommitsPerSecond))
+            }
+        }
+        lines.append(String(format: "peak RSS           %.1f MiB", Double(peakRSS) / 1_048_576))
+        lines.append("outcome            " + StatusCounts.line(counts))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+    }
+}

@@ -26,24 +26,40 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
-    /// The source line and a caret (with tildes under the rest of a one-line range).
+    /// The source line and a caret (with tildes under the rest of a one-line range). A line
+    /// longer than `maxLineWidth` is cut to a window around the caret, marked with `...`.
     public func snippet(_ range: SourceRange, source: SourceFile) -> String {
         guard let line = source.line(range.start.line) else { return "" }
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: number.count)
-        let scalars = Array(line.unicodeScalars)
+        var scalars = Array(line.unicodeScalars)
         // Tabs keep their width so the caret lines up.
-        let column = max(1, min(range.start.column, scalars.count + 1))
-        var pad = ""
-        for scalar in scalars.prefix(column - 1) { pad += scalar == "\t" ? "\t" : " " }
+        var column = max(1, min(range.start.column, scalars.count + 1))
         var width = 1
         if range.end.line == range.start.line, range.end.column > range.start.column {
             width = min(range.end.column - range.start.column, max(1, scalars.count - column + 1))
         }
+        var prefix = ""
+        var suffix = ""
+        if scalars.count > DiagnosticRenderer.maxLineWidth {
+            let context = DiagnosticRenderer.maxLineWidth / 2
+            let first = max(0, min(column - 1 - context, scalars.count - DiagnosticRenderer.maxLineWidth))
+            let last = min(scalars.count, first + DiagnosticRenderer.maxLineWidth)
+            if first > 0 { prefix = "..." }
+            if last < scalars.count { suffix = "..." }
+            scalars = Array(scalars[first..<last])
+            column -= first
+            width = min(width, max(1, scalars.count - column + 1))
+        }
+        var pad = String(repeating: " ", count: prefix.count)
+        for scalar in scalars.prefix(column - 1) { pad += scalar == "\t" ? "\t" : " " }
         let marker = "^" + String(repeating: "~", count: max(0, width - 1))
-        let text = String(String.UnicodeScalarView(scalars.prefix(400)))
+        let text = prefix + String(String.UnicodeScalarView(scalars)) + suffix
         return " \(number) | \(text)\n \(gutter) | \(pad)\(paint(marker, "32"))\n"
     }
+
+    /// The longest source line shown whole under a diagnostic, in Unicode scalars.
+    public static let maxLineWidth = 160
 
     public func summary(errors: Int, warnings: Int, files: Int) -> String {
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

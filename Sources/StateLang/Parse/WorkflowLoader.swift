@@ -93,7 +93,8 @@ public enum WorkflowLoader {
         var (syntax, lowered) = WorkflowLowering.lower(root)
         // A designer document without a Start edge or without states was already reported in
         // the designer's terms; the lowering would say the same about keys the user never wrote.
-        lowered.removeAll { [.missingStartState, .noStates].contains($0.code) && converterCodes.contains($0.code) }
+        let documentCodes: Set<DiagnosticCode> = [.missingStartState, .noStates]
+        if !converterCodes.isDisjoint(with: documentCodes) { lowered.removeAll { documentCodes.contains($0.code) } }
         diagnostics += lowered
         syntax?.isDesignerFormat = designer
         return Result(source: source, syntax: syntax, diagnostics: diagnostics)

@@ -166,6 +166,69 @@ struct DesignerTests {
         #expect(shape.states["ServiceTask1"]?.compensateState == "Compensation1")
     }
 
+    // MARK: Damaged documents
+
+    /// Random damage to a valid designer document (values of the wrong kind, missing keys,
+    /// edges re-pointed to other nodes, moved rectangles): conversion and lowering always
+    /// finish, a nil result always comes with an error, and every position is in the file.
+    @Test func damagedDocumentsNeverCrash() throws {
+        let text = try String(contentsOf: TestPaths.fixture("designer/order.designer.json"), encoding: .utf8)
+        let root = try #require(YAMLReader().read(text).root)
+        let source = SourceFile(path: "order.designer.json", text: text)
+        var generator = SeededGenerator(seed: 11)
+        var converted = 0
+        for _ in 0..<400 {
+            let damaged = Self.damage(root, using: &generator)
+            let (standard, diagnostics) = DesignerFormat.convert(damaged)
+            var all = diagnostics
+            if let standard {
+                converted += 1
+                all += WorkflowLowering.lower(standard).1
+            } else {
+                #expect(diagnostics.contains { $0.severity == .error })
+            }
+            for diagnostic in all {
+                for range in [diagnostic.range] + diagnostic.notes.map(\.range) {
+                    guard let range else { continue }
+                    #expect(source.line(range.start.line) != nil, "\(diagnostic.message) at \(range)")
+                }
+            }
+        }
+        #expect(converted > 300)  // the damage is mostly local: most documents still convert
+    }
+
+    static func damage(_ node: SyntaxNode, using generator: inout SeededGenerator) -> SyntaxNode {
+        let ids = ["n-start", "n-reserve", "n-release", "n-check", "n-pay", "n-catch-pay", "n-failed", "nowhere"]
+        var node = node
+        if Double.random(in: 0..<1, using: &generator) < 0.04 {
+            let replacements: [SyntaxNode.Kind] = [
+                .scalar(ScalarSyntax(text: "x", style: .plain)),
+                .scalar(ScalarSyntax(text: "", style: .plain)),
+                .scalar(ScalarSyntax(text: "12.5", style: .plain)),
+                .scalar(ScalarSyntax(text: ids.randomElement(using: &generator)!, style: .doubleQuoted)),
+                .scalar(ScalarSyntax(text: "\(Int.random(in: 0...600, using: &generator))*40", style: .doubleQuoted)),
+                .mapping([]),
+                .sequence([]),
+            ]
+            node.kind = replacements.randomElement(using: &generator)!
+            return node
+        }
+        switch node.kind {
+        case .scalar:
+            break
+        case .sequence(let items):
+            node.kind = .sequence(items.map { damage($0, using: &generator) })
+        case .mapping(let entries):
+            var kept: [SyntaxEntry] = []
+            for var entry in entries where Double.random(in: 0..<1, using: &generator) >= 0.03 {
+                entry.value = damage(entry.value, using: &generator)
+                kept.append(entry)
+            }
+            node.kind = .mapping(kept)
+        }
+        return node
+    }
+
     // MARK: The converter on its own
 
     @Test func recognisesDesignerDocuments() throws {
@@ -182,6 +245,14 @@ struct DesignerTests {
         #expect(converted == nil)
         #expect(diagnostics.map(\.code) == [.wrongType])
         #expect(diagnostics.first?.range?.start == SourcePosition(line: 1, column: 8))
+    }
+
+    @Test func convertingAStandardDocumentIsAnError() throws {
+        let root = try #require(YAMLReader().read("StartState: A\nStates: {A: {Type: Succeed}}\n").root)
+        let (converted, diagnostics) = DesignerFormat.convert(root)
+        #expect(converted == nil)
+        #expect(diagnostics.map(\.code) == [.designerInvalid])
+        #expect(diagnostics.first?.severity == .error)
     }
 
     /// A Catch edge without stateProps: Seata drops it silently; here the lowering reports the

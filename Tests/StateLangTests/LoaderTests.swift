@@ -225,6 +225,19 @@ struct LoaderTests {
         #expect(diagnostic.range == SourceRange(at: at(7, 16), length: 2))
     }
 
+    /// Aliases of deep values, nested in one another, would build a tree far deeper than
+    /// anything written (and overflow the stack of whatever walks it): the expansion counts.
+    @Test func chainedAliasesCountTowardsTheDepth() throws {
+        var text = "x0: &x0 " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "\n"
+        for i in 1..<140 {
+            text += "x\(i): &x\(i) " + String(repeating: "[", count: 100) + "*x\(i - 1)" + String(repeating: "]", count: 100) + "\n"
+        }
+        let diagnostic = try single(load(text))
+        #expect(diagnostic.code == .nestingTooDeep)
+        // Line 2: the root map and 100 brackets hold the alias, and x0 is 100 deep.
+        #expect(diagnostic.range == SourceRange(at: at(2, 109), length: 3))
+    }
+
     // MARK: YAML syntax
 
     @Test func badIndentation() throws {

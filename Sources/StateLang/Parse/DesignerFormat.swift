@@ -9,9 +9,10 @@ public enum DesignerFormat {
 
     /// The standard document for a designer document, whose nodes carry ranges in the designer
     /// file, and the diagnostics of the conversion: problems with nodes and edges, and one
-    /// `designer-format` note saying the file was converted. The root is nil only when `nodes`
-    /// or `edges` is not a list; otherwise it is returned even with errors, so that the
-    /// lowering can report the problems of the states too.
+    /// `designer-format` note saying the file was converted. The root is nil (with an error)
+    /// only when `root` is not a designer document or `nodes` or `edges` is not a list;
+    /// otherwise it is returned even with errors, so that the lowering can report the
+    /// problems of the states too.
     public static func convert(_ root: SyntaxNode) -> (root: SyntaxNode?, diagnostics: [Diagnostic]) {
         var converter = DesignerConverter()
         let converted = converter.convert(root)

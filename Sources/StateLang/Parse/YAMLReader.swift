@@ -152,7 +152,18 @@ public struct YAMLReader {
                             .syntaxError, "unknown alias '*\(name)'", at: SourceRange(start: start, end: end)))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
-                    nodeCount += YAMLReader.size(of: node)
+                    let measure = YAMLReader.measure(node)
+                    // The copy counts towards the depth limit as if written out: chained
+                    // aliases would otherwise build trees thousands of levels deep.
+                    if stack.count + measure.depth > maxDepth {
+                        diagnostics.append(Diagnostic(
+                            .nestingTooDeep,
+                            "this alias nests values more than \(maxDepth) levels deep",
+                            at: SourceRange(start: start, end: end),
+                            hint: "an alias counts as the value it names, written out here"))
+                        return Result(root: nil, diagnostics: diagnostics)
+                    }
+                    nodeCount += measure.nodes
                     if nodeCount > maxNodes {
                         diagnostics.append(Diagnostic(
                             .aliasExpansion, "aliases expand to more than \(maxNodes) nodes",
@@ -197,17 +208,23 @@ public struct YAMLReader {
         }
     }
 
-    private static func size(of node: SyntaxNode) -> Int {
+    /// How many nodes `node` holds, and how many collections deep it nests (0 for a scalar).
+    private static func measure(_ node: SyntaxNode) -> (nodes: Int, depth: Int) {
         var count = 0
-        var pending = [node]
-        while let next = pending.popLast() {
+        var depth = 0
+        var pending = [(node, 0)]
+        while let (next, level) = pending.popLast() {
             count += 1
             switch next.kind {
             case .scalar: break
-            case .sequence(let items): pending += items
-            case .mapping(let entries): pending += entries.map(\.value)
+            case .sequence(let items):
+                depth = max(depth, level + 1)
+                pending += items.map { ($0, level + 1) }
+            case .mapping(let entries):
+                depth = max(depth, level + 1)
+                pending += entries.map { ($0.value, level + 1) }
             }
         }
-        return count
+        return (count, depth)
     }
 }

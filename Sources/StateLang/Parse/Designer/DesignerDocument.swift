@@ -92,13 +92,17 @@ struct DesignerDocument {
     var nodesKeyRange: SourceRange
     var nodesRange: SourceRange
 
-    /// Reads `root` (already known to have `nodes` and `edges`); nil when `nodes` or `edges`
-    /// is not a list, which leaves nothing to convert.
+    /// Reads `root`, a map with `nodes` and `edges`; nil (reported) when it is not one, or when
+    /// `nodes` or `edges` is not a list, which leaves nothing to convert.
     static func read(_ root: SyntaxNode, reader: inout NodeReader) -> DesignerDocument? {
         guard case .mapping(let entries) = root.kind,
             let nodesEntry = entries.first(where: { $0.key == "nodes" }),
             let edgesEntry = entries.first(where: { $0.key == "edges" })
-        else { return nil }
+        else {
+            reader.bag.add(.designerInvalid, "not a designer document: it needs both 'nodes' and 'edges'",
+                           at: SourceRange(at: root.range.start))
+            return nil
+        }
         for entry in entries where entry.key != "nodes" && entry.key != "edges" {
             reader.bag.add(
                 .unknownKey, "'\(entry.key)' next to 'nodes' and 'edges' is ignored", at: entry.keyRange,

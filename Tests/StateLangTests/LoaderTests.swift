@@ -386,6 +386,14 @@ struct LoaderTests {
         #expect(result.source?.line(3) == "States: {A: {Type: Succed}}")
     }
 
+    /// A name with a line break (designer stateIds have them) does not break the rendered line.
+    @Test func renderedMessagesStayOnOneLine() throws {
+        let result = load("StartState: \"A\\nB\"\nStates:\n  \"A\\nB\": {Type: Succeed, Nxt: C}\n")
+        let diagnostic = try single(result)
+        let rendered = DiagnosticRenderer().render(diagnostic, path: "t.yaml", source: result.source)
+        #expect(rendered.split(separator: "\n").first == #"t.yaml:3:27: warning: unknown key 'Nxt' in state 'A\nB'; did you mean 'Next'? [SL0203]"#)
+    }
+
     // MARK: Robustness
 
     /// Every prefix of a real workflow, and random damage to it: the loader always answers,

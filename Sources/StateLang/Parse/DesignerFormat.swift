@@ -14,7 +14,8 @@ public enum DesignerFormat {
     /// otherwise it is returned even with errors, so that the lowering can report the
     /// problems of the states too.
     public static func convert(_ root: SyntaxNode) -> (root: SyntaxNode?, diagnostics: [Diagnostic]) {
-        var converter = DesignerConverter()
+        var reader = NodeReader()
+        guard var converter = DesignerConverter(root, reader: &reader) else { return (nil, reader.bag.diagnostics) }
         let converted = converter.convert(root)
         return (converted, converter.diagnostics)
     }

@@ -14,12 +14,12 @@ public struct DiagnosticRenderer: Sendable {
     public func render(_ diagnostic: Diagnostic, path: String, source: SourceFile?) -> String {
         var out = ""
         let location = diagnostic.range.map { "\(path):\($0.start.line):\($0.start.column)" } ?? path
-        out += bold("\(location): ") + severityLabel(diagnostic.severity) + bold(": \(diagnostic.message)")
+        out += bold("\(location): ") + severityLabel(diagnostic.severity) + bold(": \(oneLine(diagnostic.message))")
         out += " [\(diagnostic.code.id)]\n"
         if let range = diagnostic.range, let source { out += snippet(range, source: source) }
         for note in diagnostic.notes {
             let noteLocation = note.range.map { "\(path):\($0.start.line):\($0.start.column): " } ?? "\(path): "
-            out += bold(noteLocation) + severityLabel(.note) + ": \(note.message)\n"
+            out += bold(noteLocation) + severityLabel(.note) + ": \(oneLine(note.message))\n"
             if let range = note.range, let source { out += snippet(range, source: source) }
         }
         if let hint = diagnostic.hint { out += "  " + paint("hint:", "36") + " \(hint)\n" }
@@ -72,6 +72,22 @@ public struct DiagnosticRenderer: Sendable {
         case .warning: paint("warning", "1;35")
         case .note: paint("note", "1;36")
         }
+    }
+
+    /// Messages quote names from the file, which may hold line breaks (a designer `stateId`
+    /// such as "Parallel\nStart1"); escaped, so that one diagnostic stays one line.
+    private func oneLine(_ message: String) -> String {
+        var result = ""
+        for scalar in message.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where SourceFile.isLineBreak(scalar): result += "\\u{\(String(scalar.value, radix: 16))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     private func bold(_ text: String) -> String { paint(text, "1") }

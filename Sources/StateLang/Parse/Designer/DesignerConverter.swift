@@ -17,28 +17,63 @@
 /// this converter reports it. Beyond Seata, a Catch node may also sit on a `SubStateMachine`
 /// or a `Compensation` node, since those are tasks that take `Catch` in the standard language.
 struct DesignerConverter {
-    private var reader = NodeReader()
+    var reader: NodeReader
     var diagnostics: [Diagnostic] { reader.bag.diagnostics }
+    let document: DesignerDocument
 
-    mutating func convert(_ root: SyntaxNode) -> SyntaxNode? {
+    // What the phases below build up, in order.
+    /// Node id → index in `document.nodes`.
+    var nodeIndex: [String: Int] = [:]
+    var startNode: Int?
+    /// The Start node's machine properties, which become top-level keys.
+    var machine: [SyntaxEntry] = []
+    var states: [DesignerStateBuilder] = []
+    /// Node index → index in `states`.
+    var stateIndex: [Int: Int] = [:]
+    /// Catch node index → index in `states` of the task it is attached to.
+    var catchOwners: [Int: Int] = [:]
+    var startState: SyntaxEntry?
+
+    /// Reads `root` as a designer document; nil (reported in `reader`) when it is not one.
+    init?(_ root: SyntaxNode, reader: inout NodeReader) {
         guard let document = DesignerDocument.read(root, reader: &reader) else { return nil }
+        self.document = document
+        self.reader = reader
+    }
 
-        var byId: [String: Int] = [:]  // node id → index in document.nodes
+    /// The standard document; `root` is the designer document this converter was made from.
+    mutating func convert(_ root: SyntaxNode) -> SyntaxNode {
+        indexNodeIds()
+        collectStates()
+        attachCatchNodes()
+        for edge in document.edges { convert(edge) }
+        reportMissingStart()
+
+        var top = machine
+        if let startState { top.append(startState) }
+        top.append(SyntaxEntry(key: "States", keyRange: document.nodesKeyRange,
+                               value: SyntaxNode(.mapping(states.map(\.syntaxEntry)), range: document.nodesRange)))
+        reader.bag.add(.designerFormat,
+                       "converted from the Seata designer's nodes/edges format (\(states.count) state\(states.count == 1 ? "" : "s"))",
+                       at: SourceRange(at: root.range.start))
+        return SyntaxNode(.mapping(top), range: root.range)
+    }
+
+    private mutating func indexNodeIds() {
         for (index, node) in document.nodes.enumerated() {
             guard let id = node.id else { continue }
-            if let first = byId[id.value] {
+            if let first = nodeIndex[id.value] {
                 reader.bag.add(.designerInvalid, "two designer nodes have the id '\(id.value)'", at: id.range,
                                notes: [DiagnosticNote("the first node with this id", at: document.nodes[first].id?.range)],
                                hint: "edges name nodes by id; give every node its own")
             } else {
-                byId[id.value] = index
+                nodeIndex[id.value] = index
             }
         }
+    }
 
-        var machine: [SyntaxEntry] = []
-        var startNode: Int?
-        var states: [DesignerStateBuilder] = []
-        var stateIndex: [Int: Int] = [:]  // node index → index in states
+    /// The Start node's properties, and a state for every node that becomes one.
+    private mutating func collectStates() {
         var stateNames: [String: SourceRange] = [:]
         for (index, node) in document.nodes.enumerated() {
             switch node.role {
@@ -70,67 +105,16 @@ struct DesignerConverter {
                 states.append(state(from: node, name: name))
             }
         }
+    }
 
-        // Catch node index → the state it is attached to; a Catch node on no task is reported
-        // even when no edge leaves it.
-        var catchOwners: [Int: Int] = [:]
+    /// Finds the task of every Catch node; one on no task is reported even when no edge leaves it.
+    private mutating func attachCatchNodes() {
         for (index, node) in document.nodes.enumerated() where node.role == .catchEvent {
-            if let owner = attachedTask(of: node, in: document, stateIndex: stateIndex) { catchOwners[index] = owner }
+            if let owner = attachedTask(of: node) { catchOwners[index] = owner }
         }
+    }
 
-        var startState: SyntaxEntry?
-        for edge in document.edges {
-            if document.brokenNodeIds.contains(edge.source.value) || document.brokenNodeIds.contains(edge.target.value) {
-                continue
-            }
-            guard let sourceIndex = resolve(edge.source, end: "source", byId: byId),
-                let targetIndex = resolve(edge.target, end: "target", byId: byId)
-            else { continue }
-            let source = document.nodes[sourceIndex]
-            let target = document.nodes[targetIndex]
-            guard let targetName = target.stateId, stateIndex[targetIndex] != nil else {
-                if target.role == .start || target.role == .catchEvent {
-                    reader.bag.add(.designerInvalid, "an edge cannot end at a \(target.stateType.value) node",
-                                   at: edge.target.range, hint: "connect the edge to the state that should run next")
-                }
-                continue  // the target node was reported when it was read
-            }
-            let to = Located(targetName.value, edge.target.range)
-            switch source.role {
-            case .start:
-                guard startNode == sourceIndex else { continue }
-                if let first = startState {
-                    reader.bag.add(.designerInvalid, "a second edge leaves the Start node (to '\(to.value)')", at: to.range,
-                                   notes: [DiagnosticNote("the first edge from the Start node", at: first.value.range)],
-                                   hint: "a state machine has one StartState; remove one of the edges")
-                    continue
-                }
-                startState = SyntaxEntry(key: "StartState", keyRange: edge.targetKeyRange, value: .string(to.value, at: to.range))
-            case .catchEvent:
-                guard let owner = catchOwners[sourceIndex] else { continue }
-                var entries: [SyntaxEntry] = []
-                if let exceptions = edge.props.first(where: { $0.key == "Exceptions" }) { entries.append(exceptions) }
-                entries.append(SyntaxEntry(key: "Next", keyRange: edge.targetKeyRange, value: .string(to.value, at: to.range)))
-                states[owner].appendFromEdge("Catch", item: SyntaxNode(.mapping(entries), range: edge.range))
-            case .choice:
-                guard let owner = stateIndex[sourceIndex] else { continue }
-                convertChoiceEdge(edge, to: to, state: &states[owner])
-            case .task where target.role == .compensation:
-                guard let owner = stateIndex[sourceIndex] else { continue }
-                ignoreProps(of: edge, leaving: states[owner].name.value)
-                states[owner].setFromEdge("CompensateState", target: to, keyRange: edge.targetKeyRange,
-                                          edgeName: "compensation edge", bag: &reader.bag)
-            case .proposal:
-                // Fork/Parallel branches have no standard form; the lowering reports the
-                // node's type as unsupported, and its edges are left out.
-                continue
-            case .task, .compensation, .other:
-                guard let owner = stateIndex[sourceIndex] else { continue }
-                ignoreProps(of: edge, leaving: states[owner].name.value)
-                states[owner].setFromEdge("Next", target: to, keyRange: edge.targetKeyRange, edgeName: "edge", bag: &reader.bag)
-            }
-        }
-
+    private mutating func reportMissingStart() {
         if states.isEmpty {
             reader.bag.add(.noStates, "the designer document has no state nodes", at: document.nodesKeyRange,
                            hint: "the nodes other than Start and Catch become the machine's states")
@@ -142,15 +126,6 @@ struct DesignerConverter {
             reader.bag.add(.missingStartState, "the designer document has no Start node", at: document.nodesKeyRange,
                            hint: "add a node with \"stateType\": \"Start\" and an edge from it to the first state")
         }
-
-        var top = machine
-        if let startState { top.append(startState) }
-        top.append(SyntaxEntry(key: "States", keyRange: document.nodesKeyRange,
-                               value: SyntaxNode(.mapping(states.map(\.syntaxEntry)), range: document.nodesRange)))
-        reader.bag.add(.designerFormat,
-                       "converted from the Seata designer's nodes/edges format (\(states.count) state\(states.count == 1 ? "" : "s"))",
-                       at: SourceRange(at: root.range.start))
-        return SyntaxNode(.mapping(top), range: root.range)
     }
 
     // MARK: Nodes
@@ -204,9 +179,7 @@ struct DesignerConverter {
     }
 
     /// The state whose rectangle a Catch node overlaps; nil (reported) when there is none.
-    private mutating func attachedTask(
-        of catchNode: DesignerDocument.Node, in document: DesignerDocument, stateIndex: [Int: Int]
-    ) -> Int? {
+    private mutating func attachedTask(of catchNode: DesignerDocument.Node) -> Int? {
         guard let frame = catchNode.frame else {
             reader.bag.add(.designerInvalid,
                            "cannot tell which task this Catch node is attached to: \(catchNode.frameProblem ?? "it has no position")",
@@ -234,41 +207,5 @@ struct DesignerConverter {
                            hint: "move it so that it touches only the task whose errors it catches")
         }
         return owner
-    }
-
-    // MARK: Edges
-
-    private mutating func resolve(_ end: Located<String>, end role: String, byId: [String: Int]) -> Int? {
-        if let index = byId[end.value] { return index }
-        reader.bag.add(.designerInvalid,
-                       "the edge's \(role) '\(end.value)' is not the id of any node" + Suggestion.didYouMean(end.value, in: byId.keys.sorted()),
-                       at: end.range, hint: "an edge's source and target are node ids (the 'id' field), not stateIds")
-        return nil
-    }
-
-    private mutating func convertChoiceEdge(_ edge: DesignerDocument.Edge, to: Located<String>, state: inout DesignerStateBuilder) {
-        var isDefault = false
-        if let flag = edge.props.first(where: { $0.key == "Default" }) {
-            // Neither a branch nor the default: reported, and the edge is left out.
-            guard let value = reader.bool(flag.value, key: "Default") else { return }
-            isDefault = value.value
-        }
-        if isDefault {
-            state.setFromEdge("Default", target: to, keyRange: edge.targetKeyRange, edgeName: "default edge", bag: &reader.bag)
-            return
-        }
-        var entries: [SyntaxEntry] = []
-        if let expression = edge.props.first(where: { $0.key == "Expression" }) { entries.append(expression) }
-        entries.append(SyntaxEntry(key: "Next", keyRange: edge.targetKeyRange, value: .string(to.value, at: to.range)))
-        state.appendFromEdge("Choices", item: SyntaxNode(.mapping(entries), range: edge.range))
-    }
-
-    /// Warns about edge properties that only mean something on edges leaving a Choice or a Catch.
-    private mutating func ignoreProps(of edge: DesignerDocument.Edge, leaving state: String) {
-        for entry in edge.props where ["Expression", "Default", "Exceptions"].contains(entry.key) {
-            reader.bag.add(.designerInvalid,
-                           "'\(entry.key)' on an edge leaving '\(state)' is ignored; it is used only on edges leaving a Choice or a Catch node",
-                           at: entry.keyRange, severity: .warning)
-        }
     }
 }

@@ -19,8 +19,8 @@ enum TestPaths {
 
     static func corpusFile(_ name: String) -> URL { corpus.appendingPathComponent(name) }
 
-    /// A fresh directory under the system's temporary directory, removed by `body`'s caller
-    /// through the returned cleanup.
+    /// Runs `body` with a fresh directory under the system's temporary directory, and removes
+    /// the directory afterwards (a failed removal leaves litter in /tmp, not a wrong result).
     static func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sagactl-tests-\(UUID().uuidString)")

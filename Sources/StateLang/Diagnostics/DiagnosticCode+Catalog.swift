@@ -58,6 +58,8 @@ extension DiagnosticCode {
         "The file is in the Seata designer's `nodes`/`edges` format and was converted.")
     public static let loopNotSupported = DiagnosticCode("SL0210", "loop-not-supported", .error,
         "`Loop` (multi-instance execution) is not supported yet.")
+    public static let designerInvalid = DiagnosticCode("SL0211", "designer-invalid", .error,
+        "A designer-format node or edge that cannot be converted (no `stateId`, an edge to an unknown node, a `Catch` node on no task).")
 
     // MARK: SL03xx: flow
     public static let cycleWithoutExit = DiagnosticCode("SL0301", "cycle-without-exit", .error,
@@ -120,7 +122,7 @@ extension DiagnosticCode {
         .missingStartState, .unknownStartState, .unknownNextState, .unknownCompensateState, .noStates,
         .subMachineSelfReference,
         .wrongType, .missingKey, .unknownKey, .unknownStateType, .unsupportedStateType, .invalidValue,
-        .javaOnlyKey, .misplacedKey, .designerFormat, .loopNotSupported,
+        .javaOnlyKey, .misplacedKey, .designerFormat, .loopNotSupported, .designerInvalid,
         .cycleWithoutExit, .unreachableState, .deadEndState, .compensationOnForwardPath,
         .updateWithoutCompensationRoute, .choiceNextIgnored, .choiceWithoutDefault,
         .updateWithoutCompensateState, .emptyChoice, .compensationStateNotTask,

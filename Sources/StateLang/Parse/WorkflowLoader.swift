@@ -28,37 +28,49 @@ public enum WorkflowLoader {
                                             hint: "name a .yaml or .json file inside it"))
         }
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxFileBytes {
-            return failure(path, Diagnostic(
-                .fileTooLarge, "the file is \(size / (1024 * 1024)) MiB; workflow files are limited to \(maxFileBytes / (1024 * 1024)) MiB",
-                at: nil, hint: "split it into several workflows linked by SubStateMachine states"))
+            return failure(path, tooLarge("the file is \(mebibytes(size))"))
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             return failure(path, Diagnostic(.unreadableFile, "the file cannot be read (permission denied?)", at: nil,
                                             hint: "check its permissions"))
+        }
+        // Read at most one byte past the limit: the size above is 0 for devices and pipes
+        // (`/dev/zero` would otherwise be read until memory runs out).
+        var data = Data()
+        do {
+            defer { try? handle.close() }  // a failed close of a read-only descriptor loses nothing
+            while data.count <= maxFileBytes, let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                data.append(chunk)
+            }
+        } catch {
+            return failure(path, Diagnostic(.unreadableFile, "the file cannot be read: \(error.localizedDescription)",
+                                            at: nil))
         }
         return load(data: data, path: path)
     }
 
     public static func load(data: Data, path: String) -> Result {
         if data.count > maxFileBytes {
-            return failure(path, Diagnostic(
-                .fileTooLarge, "the file is larger than \(maxFileBytes / (1024 * 1024)) MiB", at: nil,
-                hint: "split it into several workflows linked by SubStateMachine states"))
+            return failure(path, tooLarge("the file is larger than \(mebibytes(maxFileBytes))"))
         }
-        var bytes = data
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        let bytes = [UInt8](data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...])
+        if let encoding = utf16Or32(bytes) {
+            return failure(path, Diagnostic(.notText, "the file is \(encoding) text; workflow files are UTF-8",
+                                            at: nil, hint: "save it as UTF-8"))
+        }
         if let nul = bytes.firstIndex(of: 0) {
-            let prefix = bytes[bytes.startIndex..<nul]
-            let line = prefix.filter { $0 == 0x0A }.count + 1
             return failure(path, Diagnostic(
                 .notText, "the file contains a NUL byte; it looks like binary data, not a workflow",
-                at: SourceRange(at: SourcePosition(line: line, column: 1))))
+                at: SourceRange(at: SourceFile.position(ofByte: nul, in: bytes))))
         }
-        guard let text = String(validatingUTF8: bytes) else {
-            return failure(path, Diagnostic(.notText, "the file is not valid UTF-8 text", at: nil,
-                                            hint: "save it as UTF-8"))
+        if let bad = firstInvalidUTF8(bytes) {
+            let byte = String(bytes[bad], radix: 16, uppercase: true)
+            return failure(path, Diagnostic(
+                .notText, "the file is not valid UTF-8 text (byte 0x\(byte.count == 1 ? "0" + byte : byte) at offset \(bad))",
+                at: SourceRange(at: SourceFile.position(ofByte: bad, in: bytes)),
+                hint: "save it as UTF-8; binary files cannot be workflows"))
         }
-        return load(text: text, path: path)
+        return load(text: String(decoding: bytes, as: UTF8.self), path: path)
     }
 
     public static func load(text: String, path: String) -> Result {
@@ -67,30 +79,70 @@ public enum WorkflowLoader {
         var diagnostics = read.diagnostics
         guard var root = read.root else { return Result(source: source, syntax: nil, diagnostics: diagnostics) }
         var designer = false
+        var converterCodes: Set<DiagnosticCode> = []
         if DesignerFormat.isDesignerDocument(root) {
             let converted = DesignerFormat.convert(root)
             diagnostics += converted.diagnostics
+            converterCodes = Set(converted.diagnostics.map(\.code))
             guard let standard = converted.root else {
                 return Result(source: source, syntax: nil, diagnostics: diagnostics)
             }
             root = standard
             designer = true
         }
-        let (syntax, lowered) = WorkflowLowering.lower(root)
+        var (syntax, lowered) = WorkflowLowering.lower(root)
+        // A designer document without a Start edge or without states was already reported in
+        // the designer's terms; the lowering would say the same about keys the user never wrote.
+        let documentCodes: Set<DiagnosticCode> = [.missingStartState, .noStates]
+        if !converterCodes.isDisjoint(with: documentCodes) { lowered.removeAll { documentCodes.contains($0.code) } }
         diagnostics += lowered
-        var result = syntax
-        result?.isDesignerFormat = designer
-        return Result(source: source, syntax: result, diagnostics: diagnostics)
+        syntax?.isDesignerFormat = designer
+        return Result(source: source, syntax: syntax, diagnostics: diagnostics)
     }
 
     static func failure(_ path: String, _ diagnostic: Diagnostic) -> Result {
         Result(source: nil, syntax: nil, diagnostics: [diagnostic])
     }
-}
 
-extension String {
-    fileprivate init?(validatingUTF8 data: Data) {
-        guard let s = String(data: data, encoding: .utf8) else { return nil }
-        self = s
+    private static func tooLarge(_ message: String) -> Diagnostic {
+        Diagnostic(.fileTooLarge, message + "; workflow files are limited to \(mebibytes(maxFileBytes))", at: nil,
+                   hint: "split it into several workflows linked by SubStateMachine states")
+    }
+
+    /// "8 MiB", "9.5 MiB": one decimal unless whole.
+    static func mebibytes(_ bytes: Int) -> String {
+        let tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024)
+        return tenths % 10 == 0 ? "\(tenths / 10) MiB" : "\(tenths / 10).\(tenths % 10) MiB"
+    }
+
+    /// The name of the encoding when the bytes are UTF-16 or UTF-32 (by byte-order mark, or by
+    /// the zero bytes that ASCII text has in those encodings), rather than binary data.
+    private static func utf16Or32(_ bytes: [UInt8]) -> String? {
+        if bytes.starts(with: [0xFF, 0xFE, 0, 0]) || bytes.starts(with: [0, 0, 0xFE, 0xFF]) { return "UTF-32" }
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) { return "UTF-16" }
+        let sample = bytes.prefix(64)
+        guard sample.count >= 8, sample.count % 2 == 0 else { return nil }
+        let evens = stride(from: 0, to: sample.count, by: 2).map { sample[$0] }
+        let odds = stride(from: 1, to: sample.count, by: 2).map { sample[$0] }
+        func asciiText(_ part: [UInt8]) -> Bool { part.allSatisfy { (0x09...0x7E).contains($0) } }
+        if odds.allSatisfy({ $0 == 0 }) && asciiText(evens) || evens.allSatisfy({ $0 == 0 }) && asciiText(odds) {
+            return "UTF-16"
+        }
+        return nil
+    }
+
+    /// The offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
+    /// surrogates and values past U+10FFFF are invalid), or nil when all of it is valid.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 }

@@ -46,10 +46,6 @@ public struct YAMLReader {
             var documents = 0
             var nodeCount = 0
 
-            func position(_ mark: yaml_mark_t) -> SourcePosition {
-                SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
-            }
-
             func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, _ length: Int) -> String {
                 guard let pointer else { return "" }
                 return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
@@ -70,7 +66,7 @@ public struct YAMLReader {
                 case .sequence(let start, var items, let anchor):
                     items.append(node)
                     stack.append(.sequence(start: start, items: items, anchor: anchor))
-                case .mapping(let start, var entries, let pendingKey, let anchor, var seen, var badKey):
+                case .mapping(let start, var entries, let pendingKey, let anchor, var seen, let badKey):
                     if let (key, keyRange) = pendingKey {
                         if !badKey {
                             if let first = seen[key] {
@@ -106,12 +102,12 @@ public struct YAMLReader {
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    diagnostics.append(YAMLReader.diagnostic(for: parser, bytes: buffer))
+                    diagnostics.append(diagnostic(for: parser, bytes: buffer, text: text, depth: stack.count))
                     return Result(root: nil, diagnostics: diagnostics)
                 }
                 defer { yaml_event_delete(&event) }
-                let start = position(event.start_mark)
-                let end = position(event.end_mark)
+                let start = YAMLReader.position(event.start_mark)
+                let end = YAMLReader.position(event.end_mark)
 
                 switch event.type {
                 case YAML_STREAM_END_EVENT:
@@ -156,7 +152,18 @@ public struct YAMLReader {
                             .syntaxError, "unknown alias '*\(name)'", at: SourceRange(start: start, end: end)))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
-                    nodeCount += YAMLReader.size(of: node)
+                    let measure = YAMLReader.measure(node)
+                    // The copy counts towards the depth limit as if written out: chained
+                    // aliases would otherwise build trees thousands of levels deep.
+                    if stack.count + measure.depth > maxDepth {
+                        diagnostics.append(Diagnostic(
+                            .nestingTooDeep,
+                            "this alias nests values more than \(maxDepth) levels deep",
+                            at: SourceRange(start: start, end: end),
+                            hint: "an alias counts as the value it names, written out here"))
+                        return Result(root: nil, diagnostics: diagnostics)
+                    }
+                    nodeCount += measure.nodes
                     if nodeCount > maxNodes {
                         diagnostics.append(Diagnostic(
                             .aliasExpansion, "aliases expand to more than \(maxNodes) nodes",
@@ -169,10 +176,7 @@ public struct YAMLReader {
                 case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
                     nodeCount += 1
                     if stack.count >= maxDepth {
-                        diagnostics.append(Diagnostic(
-                            .nestingTooDeep, "values are nested more than \(maxDepth) levels deep",
-                            at: SourceRange(at: start),
-                            hint: "a workflow never needs this much nesting; check that the file is what you meant"))
+                        diagnostics.append(nestingDiagnostic(at: start))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
                     if event.type == YAML_MAPPING_START_EVENT {
@@ -204,52 +208,23 @@ public struct YAMLReader {
         }
     }
 
-    private static func size(of node: SyntaxNode) -> Int {
+    /// How many nodes `node` holds, and how many collections deep it nests (0 for a scalar).
+    private static func measure(_ node: SyntaxNode) -> (nodes: Int, depth: Int) {
         var count = 0
-        var pending = [node]
-        while let next = pending.popLast() {
+        var depth = 0
+        var pending = [(node, 0)]
+        while let (next, level) = pending.popLast() {
             count += 1
             switch next.kind {
             case .scalar: break
-            case .sequence(let items): pending += items
-            case .mapping(let entries): pending += entries.map(\.value)
+            case .sequence(let items):
+                depth = max(depth, level + 1)
+                pending += items.map { ($0, level + 1) }
+            case .mapping(let entries):
+                depth = max(depth, level + 1)
+                pending += entries.map { ($0.value, level + 1) }
             }
         }
-        return count
-    }
-
-    private static func diagnostic(for parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>) -> Diagnostic {
-        let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
-        if parser.error == YAML_READER_ERROR {
-            // The reader reports a byte offset; turn it into line and column.
-            let offset = min(Int(parser.problem_offset), bytes.count)
-            var line = 1
-            var column = 1
-            for byte in bytes[0..<offset] {
-                if byte == 0x0A { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
-            }
-            return Diagnostic(
-                .notText, "the file is not valid UTF-8 text (\(problem))",
-                at: SourceRange(at: SourcePosition(line: line, column: column)),
-                hint: "save the file as UTF-8; binary files cannot be workflows")
-        }
-        let mark = parser.problem_mark
-        let where_ = SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
-        var notes: [DiagnosticNote] = []
-        if let context = parser.context {
-            let contextMark = parser.context_mark
-            notes.append(DiagnosticNote(
-                String(cString: context),
-                at: SourceRange(at: SourcePosition(line: Int(contextMark.line) + 1, column: Int(contextMark.column) + 1))))
-        }
-        var message = problem
-        var hint: String? = nil
-        if problem.contains("surrogate") {
-            message = "escaped UTF-16 surrogate pairs (\\ud83d\\ude00) are not accepted"
-            hint = "write the character itself, or use an 8-digit \\U escape"
-        } else if problem.contains("tab") {
-            hint = "indent with spaces; YAML does not allow tabs for indentation"
-        }
-        return Diagnostic(.syntaxError, message, at: SourceRange(at: where_), notes: notes, hint: hint)
+        return (count, depth)
     }
 }

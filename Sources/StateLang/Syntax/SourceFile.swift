@@ -1,4 +1,7 @@
 /// The text of a workflow file, kept to render snippets under diagnostics.
+///
+/// Lines are broken where libyaml breaks them (`\n`, `\r\n`, a lone `\r`, and the Unicode
+/// breaks NEL, LS and PS), so that a line number in a diagnostic names the line shown.
 public struct SourceFile: Sendable {
     /// The path as the user gave it; used as the prefix of every diagnostic.
     public let path: String
@@ -8,15 +11,24 @@ public struct SourceFile: Sendable {
     public init(path: String, text: String) {
         self.path = path
         self.text = text
-        var starts = [text.startIndex]
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text.unicodeScalars[index]
-            let next = text.unicodeScalars.index(after: index)
-            if character == "\n" { starts.append(next) }
-            index = next
+        var breaks: [Int] = []  // byte offsets where a line starts, after the first
+        func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
+            var i = 0
+            while i < bytes.count {
+                let length = SourceFile.lineBreakLength(at: i, in: bytes)
+                if length > 0 {
+                    i += length
+                    breaks.append(i)
+                } else {
+                    i += 1
+                }
+            }
         }
-        self.lineStarts = starts
+        if text.utf8.withContiguousStorageIfAvailable({ scan($0) }) == nil {
+            Array(text.utf8).withUnsafeBufferPointer { scan($0) }
+        }
+        let utf8 = text.utf8
+        self.lineStarts = [text.startIndex] + breaks.map { utf8.index(utf8.startIndex, offsetBy: $0) }
     }
 
     public var lineCount: Int { lineStarts.count }
@@ -29,8 +41,54 @@ public struct SourceFile: Sendable {
         let scalars = text.unicodeScalars
         while end > start {
             let previous = scalars.index(before: end)
-            if scalars[previous] == "\n" || scalars[previous] == "\r" { end = previous } else { break }
+            if SourceFile.isLineBreak(scalars[previous]) { end = previous } else { break }
         }
         return text[start..<end]
+    }
+
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}": true
+        default: false
+        }
+    }
+
+    /// The line and column (in Unicode scalars) of the byte at `offset` in UTF-8 text, counted
+    /// as libyaml counts them. Bytes before `offset` that are not valid UTF-8 count as one
+    /// column each.
+    public static func position(ofByte offset: Int, in bytes: [UInt8]) -> SourcePosition {
+        bytes.withUnsafeBufferPointer { position(ofByte: offset, in: $0) }
+    }
+
+    public static func position(ofByte offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> SourcePosition {
+        var line = 1
+        var column = 1
+        var i = 0
+        let end = min(max(offset, 0), bytes.count)
+        while i < end {
+            let breakLength = lineBreakLength(at: i, in: bytes)
+            if breakLength > 0 {
+                line += 1
+                column = 1
+                i += breakLength
+            } else {
+                if bytes[i] & 0xC0 != 0x80 { column += 1 }
+                i += 1
+            }
+        }
+        return SourcePosition(line: line, column: column)
+    }
+
+    /// The length in bytes of the line break starting at `i` (2 for CRLF, NEL; 3 for LS, PS),
+    /// or 0 when there is none.
+    static func lineBreakLength(at i: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        func byte(_ at: Int) -> UInt8? { at < bytes.count ? bytes[at] : nil }
+        switch bytes[i] {
+        case 0x0A: return 1
+        case 0x0D: return byte(i + 1) == 0x0A ? 2 : 1
+        case 0xC2 where byte(i + 1) == 0x85: return 2
+        case 0xE2 where byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9): return 3
+        default: return 0
+        }
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import StateLang
 
 /// Every YAML fixture under `Fixtures/loader` and `Fixtures/designer` is loaded, and its
-/// diagnostics must be exactly the ones its comments announce (see `ExpectedDiagnostic`).
+/// diagnostics must be exactly the ones its comments announce (see `LoaderExpectation`).
 /// A fixture without such comments must load without any diagnostic.
 @Suite("Loader: fixtures with expected diagnostics")
 struct FixtureExpectationTests {
@@ -23,7 +23,7 @@ struct FixtureExpectationTests {
     func diagnosticsMatchTheComments(fixture: String) throws {
         let result = WorkflowLoader.load(path: TestPaths.fixture(fixture).path)
         let source = try #require(result.source, "\(fixture) was not read as text")
-        let mismatches = ExpectedDiagnostic.mismatches(expected: source.text, actual: result.diagnostics)
+        let mismatches = LoaderExpectation.mismatches(expected: source.text, actual: result.diagnostics)
         #expect(mismatches.isEmpty, "\(fixture):\n\(mismatches.joined(separator: "\n"))")
     }
 }

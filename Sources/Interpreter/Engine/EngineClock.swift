@@ -21,11 +21,19 @@ public struct SystemClock: EngineClock {
     }
 }
 
-/// A clock that moves only when told; sleepers wake when `advance` passes their deadline.
+/// A clock that moves only when told; sleepers wake when `advance` passes their deadline, or
+/// at once (throwing `CancellationError`) when their task is cancelled.
 public final class ManualClock: EngineClock, @unchecked Sendable {
+    private struct Sleeper {
+        var id: UInt64
+        var deadline: Date
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
     private let lock = NSLock()
     private var current: Date
-    private var sleepers: [(deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
+    private var sleepers: [Sleeper] = []
+    private var nextID: UInt64 = 0
 
     public init(start: Date = Date(timeIntervalSince1970: 1_700_000_000)) { current = start }
 
@@ -43,17 +51,33 @@ public final class ManualClock: EngineClock, @unchecked Sendable {
     }
 
     public func sleep(until deadline: Date) async throws {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if deadline <= current {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                sleepers.append((deadline, continuation))
-                lock.unlock()
+        let id = takeID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                lock.lock()
+                if deadline <= current || Task.isCancelled {
+                    lock.unlock()
+                    continuation.resume()
+                } else {
+                    sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    lock.unlock()
+                }
             }
+        } onCancel: {
+            lock.lock()
+            let woken = sleepers.first { $0.id == id }
+            sleepers.removeAll { $0.id == id }
+            lock.unlock()
+            woken?.continuation.resume()
         }
         try Task.checkCancellation()
+    }
+
+    private func takeID() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        nextID += 1
+        return nextID
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has passed.

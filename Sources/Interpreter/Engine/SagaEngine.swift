@@ -197,6 +197,9 @@ public final class SagaEngine: Sendable {
                 emit(.calling(id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
                 let started = clock.now()
                 let outcome = await invoke(invocation, workflow: machine.workflow)
+                // A cancelled executor stops here without recording anything: the call's
+                // outcome is unknown to it, and recovery makes the call again with its key.
+                try Task.checkCancellation()
                 emit(.called(id, state: invocation.stateName, phase: invocation.phase, outcome: outcome,
                              seconds: clock.now().timeIntervalSince(started)))
                 now = clock.now()
@@ -210,6 +213,7 @@ public final class SagaEngine: Sendable {
                 decision = machine.handle(.retryDue, now: now)
             case .runChild(let request):
                 let outcome = try await runChild(request, parent: machine.instance)
+                try Task.checkCancellation()
                 now = clock.now()
                 machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
                 decision = machine.handle(.childFinished(outcome), now: now)

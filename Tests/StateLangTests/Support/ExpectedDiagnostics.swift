@@ -8,7 +8,7 @@ import Foundation
 ///
 /// `severity[:column] code`, several per comment allowed. Comparing the whole list both ways
 /// (nothing missing, nothing extra) makes every fixture a test of what is *not* reported too.
-struct ExpectedDiagnostic: Hashable, CustomStringConvertible {
+struct LoaderExpectation: Hashable, CustomStringConvertible {
     var line: Int
     var column: Int?
     var severity: Severity
@@ -17,13 +17,13 @@ struct ExpectedDiagnostic: Hashable, CustomStringConvertible {
     var description: String { "\(line)\(column.map { ":\($0)" } ?? ""): \(severity.rawValue) \(code)" }
 
     /// Every expectation written in `text`.
-    static func parse(_ text: String) -> [ExpectedDiagnostic] {
+    static func parse(_ text: String) -> [LoaderExpectation] {
         let pattern = /(error|warning|note)(?::(\d+))? (SL\d{4})/
-        var result: [ExpectedDiagnostic] = []
+        var result: [LoaderExpectation] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             guard let hash = line.firstIndex(of: "#") else { continue }
             for match in line[hash...].matches(of: pattern) {
-                result.append(ExpectedDiagnostic(
+                result.append(LoaderExpectation(
                     line: index + 1, column: match.2.flatMap { Int($0) },
                     severity: Severity(rawValue: String(match.1))!, code: String(match.3)))
             }

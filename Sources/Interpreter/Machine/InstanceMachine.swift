@@ -217,8 +217,15 @@ public enum InstanceIDs {
             millis >>= 5
         }
         out += String(time.reversed())
+        // 80 random bits from two draws (one system call each), 5 bits a character.
         var random = SystemRandomNumberGenerator()
-        for _ in 0..<16 { out.append(alphabet[Int(random.next() & 31)]) }
+        var bits = random.next() as UInt64
+        var more = random.next() as UInt64
+        for n in 0..<16 {
+            if n == 12 { bits = more; more = 0 }
+            out.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
         return out
     }
 }

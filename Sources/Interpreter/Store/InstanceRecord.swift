@@ -58,15 +58,16 @@ public struct FailureRecord: Sendable, Codable, Hashable {
 
 /// Who holds an instance: one executor process. `host` and `pid` let `recover` see at once
 /// that an owner on this host has died; `nonce` tells apart two runs with the same pid.
-public struct LeaseOwner: Sendable, Codable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var pid: Int32
-    public var nonce: String
+public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
+    public let host: String
+    public let pid: Int32
+    public let nonce: String
 
     public init(host: String, pid: Int32, nonce: String) {
         self.host = host
         self.pid = pid
         self.nonce = nonce
+        self.description = "\(host)/\(pid)/\(nonce)"
     }
 
     /// The owner for this process (one per process run).
@@ -75,8 +76,9 @@ public struct LeaseOwner: Sendable, Codable, Hashable, CustomStringConvertible {
         pid: ProcessInfo.processInfo.processIdentifier,
         nonce: String(UInt64.random(in: 0...UInt64.max), radix: 36))
 
-    /// `host/pid/nonce`, the form stored in the database.
-    public var description: String { "\(host)/\(pid)/\(nonce)" }
+    /// `host/pid/nonce`, the form stored in the database (kept, as it is written with every
+    /// transition).
+    public let description: String
 
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)

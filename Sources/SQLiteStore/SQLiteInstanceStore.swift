@@ -233,6 +233,56 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
         return claimed.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
+    // MARK: Outbox
+
+    public func claimOutbox(
+        owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>, limit: Int
+    ) async throws -> [OutboxMessage] {
+        guard limit > 0 else { return [] }
+        let arguments: StatementArguments = [
+            now.timeIntervalSince1970, Self.jsonList(deadOwners.map(\.description)), owner.description,
+            leaseUntil.timeIntervalSince1970, limit,
+        ]
+        let claimed = try await inImmediateTransaction { db in
+            try Row.fetchAll(db.cachedStatement(sql: OutboxSQL.claim), arguments: arguments).map(OutboxMessage.init(row:))
+        }
+        return claimed.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+    }
+
+    public func finishOutbox(_ message: OutboxMessage, owner: LeaseOwner) async throws -> Bool {
+        let arguments = StatementArguments([
+            message.status.rawValue, message.attempts, message.nextAttemptAt.timeIntervalSince1970,
+            message.lastError?.name, message.lastError?.message, message.lastError?.state,
+            message.deliveredAt?.timeIntervalSince1970, message.id, owner.description,
+        ] as [(any DatabaseValueConvertible)?])
+        return try await inImmediateTransaction { db in
+            try db.cachedStatement(sql: OutboxSQL.finish).execute(arguments: arguments)
+            return db.changesCount == 1
+        }
+    }
+
+    public func listOutbox(status: OutboxStatus?, limit: Int) async throws -> [OutboxMessage] {
+        try await read { db in
+            if let status {
+                return try Row.fetchAll(db, sql: OutboxSQL.listByStatus, arguments: [status.rawValue, limit])
+                    .map(OutboxMessage.init(row:))
+            }
+            return try Row.fetchAll(db, sql: OutboxSQL.list, arguments: [limit]).map(OutboxMessage.init(row:))
+        }
+    }
+
+    public func retryOutbox(id: String, now: Date) async throws -> OutboxMessage? {
+        try await inImmediateTransaction { db in
+            guard let row = try Row.fetchOne(db, sql: OutboxSQL.byID, arguments: [id]) else { return nil }
+            let message = try OutboxMessage(row: row)
+            guard message.status == .failed else {
+                throw StoreError.failure("outbox message \(id) is \(message.status.rawValue); only failed messages can be retried")
+            }
+            return try Row.fetchOne(db, sql: OutboxSQL.retry, arguments: [now.timeIntervalSince1970, id])
+                .map(OutboxMessage.init(row:))
+        }
+    }
+
     /// ?1 now, ?2 dead owners, ?3 new owner, ?4 lease expiry, ?5 limit.
     private static let claimSQL = """
         UPDATE instances SET lease_owner = ?3, lease_expires_at = ?4

@@ -149,6 +149,68 @@ extension StepRecord {
     }
 }
 
+// MARK: - Outbox
+
+enum OutboxSQL {
+    static let columns = """
+        id, instance_id, step_seq, definition_fingerprint, state_name, service_name, service_method, service_type, \
+        input, status, attempts, max_attempts, next_attempt_at, error_name, error_message, error_state, created_at, \
+        delivered_at, lease_owner, lease_expires_at
+        """
+    /// Written with the checkpoint; a replayed transition leaves an existing message alone.
+    static let insertIfNew = "INSERT INTO outbox (\(columns)) VALUES (\(placeholders(20))) ON CONFLICT (id) DO NOTHING"
+    /// ?1 now, ?2 dead owners, ?3 new owner, ?4 lease expiry, ?5 limit.
+    static let claim = """
+        UPDATE outbox SET lease_owner = ?3, lease_expires_at = ?4
+        WHERE id IN (
+            SELECT id FROM outbox INDEXED BY outbox_due
+            WHERE status = 'pending' AND next_attempt_at <= ?1
+              AND (lease_owner IS NULL OR lease_expires_at < ?1 OR lease_owner IN (SELECT value FROM json_each(?2)))
+            ORDER BY next_attempt_at, id LIMIT ?5)
+        RETURNING \(columns)
+        """
+    static let finish = """
+        UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, error_name = ?, error_message = ?, \
+        error_state = ?, delivered_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?
+        """
+    static let list = "SELECT \(columns) FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?"
+    static let listByStatus = "SELECT \(columns) FROM outbox WHERE status = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+    static let byID = "SELECT \(columns) FROM outbox WHERE id = ?"
+    static let retry = """
+        UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, error_name = NULL, \
+        error_message = NULL, error_state = NULL WHERE id = ? RETURNING \(columns)
+        """
+}
+
+extension OutboxMessage {
+    var insertArguments: StatementArguments {
+        StatementArguments([
+            id, instanceID, stepSeq, definitionFingerprint, stateName, serviceName, serviceMethod, serviceType,
+            input.jsonString(), status.rawValue, attempts, maxAttempts, nextAttemptAt.timeIntervalSince1970,
+            lastError?.name, lastError?.message, lastError?.state, createdAt.timeIntervalSince1970,
+            deliveredAt?.timeIntervalSince1970, leaseOwner?.description, leaseExpiresAt?.timeIntervalSince1970,
+        ] as [(any DatabaseValueConvertible)?])
+    }
+
+    init(row: Row) throws {
+        let id: String = try row.decode(atIndex: 0)
+        let what = "outbox message \(id)"
+        self.init(
+            id: id, instanceID: try row.decode(atIndex: 1), stepSeq: try row.decode(atIndex: 2),
+            definitionFingerprint: try row.decode(atIndex: 3), stateName: try row.decode(atIndex: 4),
+            serviceName: try row.decode(atIndex: 5), serviceMethod: try row.decode(atIndex: 6),
+            serviceType: try row.decode(atIndex: 7), input: try decodeJSON(row, 8, what),
+            status: try decodeEnum(row, 9, what), attempts: try row.decode(atIndex: 10),
+            maxAttempts: try row.decode(atIndex: 11),
+            nextAttemptAt: try decodeDate(row, 12) ?? missing("next_attempt_at", what),
+            lastError: try decodeFailure(row, 13),
+            createdAt: try decodeDate(row, 16) ?? missing("created_at", what),
+            deliveredAt: try decodeDate(row, 17),
+            leaseOwner: try decodeLeaseOwner(row, 18, what),
+            leaseExpiresAt: try decodeDate(row, 19))
+    }
+}
+
 // MARK: - Definitions
 
 enum DefinitionSQL {
@@ -181,11 +243,11 @@ func decodeDate(_ row: Row, _ index: Int) throws -> Date? {
     return seconds.map { Date(timeIntervalSince1970: $0) }
 }
 
-private func missing<T>(_ column: String, _ what: String) throws -> T {
+func missing<T>(_ column: String, _ what: String) throws -> T {
     throw UnreadableRow(message: "\(what) has no \(column)")
 }
 
-private func decodeEnum<E: RawRepresentable>(_ row: Row, _ index: Int, _ what: String) throws -> E
+func decodeEnum<E: RawRepresentable>(_ row: Row, _ index: Int, _ what: String) throws -> E
 where E.RawValue == String {
     let text: String = try row.decode(atIndex: index)
     guard let value = E(rawValue: text) else {
@@ -199,7 +261,7 @@ where E.RawValue == String {
     try row.hasNull(atIndex: index) ? nil : decodeEnum(row, index, what) as E
 }
 
-private func decodeJSON(_ row: Row, _ index: Int, _ what: String) throws -> JSONValue {
+func decodeJSON(_ row: Row, _ index: Int, _ what: String) throws -> JSONValue {
     let text: String = try row.decode(atIndex: index)
     do {
         return try JSONValue(parsing: text)
@@ -209,13 +271,13 @@ private func decodeJSON(_ row: Row, _ index: Int, _ what: String) throws -> JSON
 }
 
 /// Three columns from `index`: name, message, state; no failure when the name is NULL.
-private func decodeFailure(_ row: Row, _ index: Int) throws -> FailureRecord? {
+func decodeFailure(_ row: Row, _ index: Int) throws -> FailureRecord? {
     guard let name: String = try row.decode(atIndex: index) else { return nil }
     return FailureRecord(
         name: name, message: try row.decode(atIndex: index + 1), state: try row.decode(atIndex: index + 2))
 }
 
-private func decodeLeaseOwner(_ row: Row, _ index: Int, _ what: String) throws -> LeaseOwner? {
+func decodeLeaseOwner(_ row: Row, _ index: Int, _ what: String) throws -> LeaseOwner? {
     guard let text: String = try row.decode(atIndex: index) else { return nil }
     guard let owner = LeaseOwner(parsing: text) else {
         throw UnreadableRow(message: "\(what) has an unreadable lease owner '\(text)'")

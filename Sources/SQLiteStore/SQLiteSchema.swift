@@ -81,6 +81,34 @@ enum SQLiteSchema {
             PRIMARY KEY (instance_id, seq)
         );
         """,
+        // 2: the transactional outbox of IsAsync states (DESIGN §6).
+        """
+        CREATE TABLE outbox (
+            id TEXT PRIMARY KEY NOT NULL,
+            instance_id TEXT NOT NULL REFERENCES instances(id),
+            step_seq INTEGER NOT NULL,
+            definition_fingerprint TEXT NOT NULL,
+            state_name TEXT NOT NULL,
+            service_name TEXT NOT NULL,
+            service_method TEXT NOT NULL,
+            service_type TEXT,
+            input TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            error_name TEXT,
+            error_message TEXT,
+            error_state TEXT,
+            created_at REAL NOT NULL,
+            delivered_at REAL,
+            lease_owner TEXT,
+            lease_expires_at REAL
+        );
+        -- claimOutbox: the pending messages, oldest due first.
+        CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE status = 'pending';
+        CREATE INDEX outbox_by_created ON outbox(created_at, id);
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

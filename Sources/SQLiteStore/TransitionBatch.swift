@@ -16,6 +16,7 @@ struct EncodedTransition: Sendable {
     /// `InstanceSQL.insert` arguments for `.create`, `InstanceSQL.update` ones for `.apply`.
     var instanceArguments: StatementArguments
     var stepArguments: [StatementArguments]
+    var outboxArguments: [StatementArguments]
 
     init(_ kind: Kind, _ transition: Transition) throws(StoreError) {
         try transition.checkStepsBelongToInstance()
@@ -26,6 +27,7 @@ struct EncodedTransition: Sendable {
         self.definitionFingerprint = instance.definitionFingerprint
         self.instanceArguments = kind == .create ? instance.insertArguments : instance.updateArguments
         self.stepArguments = transition.steps.map(\.upsertArguments)
+        self.outboxArguments = transition.outbox.map(\.insertArguments)
     }
 }
 
@@ -106,6 +108,12 @@ enum TransitionBatch {
             let upsert = try db.cachedStatement(sql: StepSQL.upsert)
             for arguments in request.stepArguments {
                 try upsert.execute(arguments: arguments)
+            }
+        }
+        if !request.outboxArguments.isEmpty {
+            let insert = try db.cachedStatement(sql: OutboxSQL.insertIfNew)
+            for arguments in request.outboxArguments {
+                try insert.execute(arguments: arguments)
             }
         }
         return outcome

@@ -31,9 +31,11 @@ enum CLI {
     }
 
     /// Runs `sagactl args` in the repository root with `environment` added; waits at most `timeout`.
+    /// Async so that waiting yields the thread: blocking Swift's few cooperative threads in
+    /// one test would starve the async tests running beside it.
     @discardableResult
     static func run(_ args: [String], environment: [String: String] = [:], input: String? = nil,
-                    timeout: TimeInterval = 120) throws -> Result {
+                    timeout: TimeInterval = 120) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
@@ -63,15 +65,25 @@ enum CLI {
             }
         }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(5_000) }
+        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             Issue.record("sagactl \(args.joined(separator: " ")) did not finish within \(timeout) s")
         }
-        process.waitUntilExit()
-        group.wait()
+        await waitForExit(process)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            group.notify(queue: .global()) { done.resume() }
+        }
         return Result(status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
                       stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+
+    /// Waits for a process to end without blocking the calling thread.
+    static func waitForExit(_ process: Process, timeout: TimeInterval = 120) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(nanoseconds: 5_000_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning { try? await Task.sleep(nanoseconds: 1_000_000) }
     }
 
     /// Starts `sagactl args` in the background (for kill -9 tests).

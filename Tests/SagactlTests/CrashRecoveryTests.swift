@@ -13,12 +13,12 @@ struct CrashRecoveryTests {
     init() throws { dir = try CLI.temporaryDirectory() }
 
     /// Starts `count` order-payment instances; every third pays 999, which the shop declines.
-    func startInstances(_ count: Int) throws -> [String: Bool] {
+    func startInstances(_ count: Int) async throws -> [String: Bool] {
         var declined: [String: Bool] = [:]
         for n in 0..<count {
             let amount = n % 3 == 0 ? 999 : 20 + n
             let input = #"{"userId": \#(n), "productId": 1, "quantity": 1, "amount": \#(amount), "points": \#(n % 2)}"#
-            let started = try CLI.run(["start", "workflows/order-payment.yaml", "--input", input, "--db", db,
+            let started = try await CLI.run(["start", "workflows/order-payment.yaml", "--input", input, "--db", db,
                                        "--services", Self.services])
             #expect(started.status == 0, "\(started.stderr)")
             declined[started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)] = amount == 999
@@ -37,31 +37,31 @@ struct CrashRecoveryTests {
     }
 
     @Test("Twenty-plus SIGKILLs of workers at random moments, then recover: every instance ends as it would have")
-    func killAndRecover() throws {
-        let declined = try startInstances(45)
+    func killAndRecover() async throws {
+        let declined = try await startInstances(45)
         var kills = 0
         var generator = SystemRandomNumberGenerator()
         let deadline = Date().addingTimeInterval(120)
         while kills < 22, Date() < deadline {
             let worker = try CLI.spawn(["worker", "--concurrency", "6", "--db", db, "--services", Self.services],
                                        environment: shopEnvironment)
-            usleep(UInt32.random(in: 150_000...450_000, using: &generator))
+            try await Task.sleep(nanoseconds: UInt64.random(in: 150_000_000...450_000_000, using: &generator))
             kill(worker.processIdentifier, SIGKILL)
-            worker.waitUntilExit()
+            await CLI.waitForExit(worker)
             kills += 1
         }
         #expect(kills >= 20)
         // The dead workers' leases are void at once (same host, process gone).
         var rounds = 0
         while rounds < 5 {
-            let recovered = try CLI.run(["recover", "--db", db, "--services", Self.services, "--no-unknown", "--json"],
+            let recovered = try await CLI.run(["recover", "--db", db, "--services", Self.services, "--no-unknown", "--json"],
                                         environment: shopEnvironment)
             #expect(recovered.status == 0, "\(recovered.stderr)")
-            let list = try CLI.run(["list", "--status", "running", "--db", db, "--json"])
+            let list = try await CLI.run(["list", "--status", "running", "--db", db, "--json"])
             if list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]" { break }
             rounds += 1
         }
-        let all = try CLI.run(["list", "--db", db, "--json", "--limit", "1000"])
+        let all = try await CLI.run(["list", "--db", db, "--json", "--limit", "1000"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == declined.count)
         let calls = ShopCall.read(log)
@@ -69,7 +69,7 @@ struct CrashRecoveryTests {
         // made again after an interruption (attempt > 1 without a retry policy firing).
         var interrupted = 0
         for row in rows {
-            let history = try CLI.run(["history", row["id"] as! String, "--db", db, "--json"])
+            let history = try await CLI.run(["history", row["id"] as! String, "--db", db, "--json"])
             if history.stdout.contains("\"Interrupted\"") { interrupted += 1 }
         }
         #expect(interrupted > 0, "no instance was interrupted during a call")
@@ -92,17 +92,17 @@ struct CrashRecoveryTests {
     }
 
     @Test("Two workers on one database never run the same instance")
-    func twoWorkers() throws {
-        let declined = try startInstances(30)
+    func twoWorkers() async throws {
+        let declined = try await startInstances(30)
         let env = shopEnvironment.merging(["SHOP_SLEEP": "0.005"]) { _, b in b }
         let a = try CLI.spawn(["worker", "--until-idle", "--concurrency", "4", "--db", db, "--services", Self.services], environment: env)
         let b = try CLI.spawn(["worker", "--until-idle", "--concurrency", "4", "--db", db, "--services", Self.services], environment: env)
         let deadline = Date().addingTimeInterval(90)
-        while (a.isRunning || b.isRunning), Date() < deadline { usleep(20_000) }
+        while (a.isRunning || b.isRunning), Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
         if a.isRunning { kill(a.processIdentifier, SIGKILL) }
         if b.isRunning { kill(b.processIdentifier, SIGKILL) }
-        a.waitUntilExit()
-        b.waitUntilExit()
+        await CLI.waitForExit(a)
+        await CLI.waitForExit(b)
         #expect(a.terminationStatus == 0)
         #expect(b.terminationStatus == 0)
         let calls = ShopCall.read(log)
@@ -110,7 +110,7 @@ struct CrashRecoveryTests {
         var seen: [String: Int] = [:]
         for call in calls { seen["\(call.key)#\(call.attempt)", default: 0] += 1 }
         #expect(seen.values.allSatisfy { $0 == 1 }, "\(seen.filter { $0.value > 1 })")
-        let all = try CLI.run(["list", "--db", db, "--json", "--limit", "1000"])
+        let all = try await CLI.run(["list", "--db", db, "--json", "--limit", "1000"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == declined.count)
         #expect(rows.allSatisfy { ["succeeded", "compensated"].contains($0["status"] as? String) })

@@ -12,14 +12,14 @@ struct RunEndToEndTests {
     init() throws { dir = try CLI.temporaryDirectory() }
 
     func run(_ workflow: String = "workflows/order-payment.yaml", input: String = "@examples/order.json",
-             env: [String: String] = [:], extra: [String] = []) throws -> CLI.Result {
-        try CLI.run(["run", workflow, "--services", "examples/services-exec.yaml", "--input", input, "--db", db] + extra,
+             env: [String: String] = [:], extra: [String] = []) async throws -> CLI.Result {
+        try await CLI.run(["run", workflow, "--services", "examples/services-exec.yaml", "--input", input, "--db", db] + extra,
                     environment: ["SHOP_LOG": log.path].merging(env) { _, b in b })
     }
 
     @Test("A clean checkout succeeds, calling each step once with its own key")
-    func successPath() throws {
-        let result = try run()
+    func successPath() async throws {
+        let result = try await run()
         #expect(result.status == 0, "\(result.stderr)")
         let calls = ShopCall.read(log)
         #expect(calls.map(\.state) == ["ReserveStock", "CreateOrder", "Pay", "DeductPoints", "ConfirmStock", "NotifyUser"])
@@ -34,8 +34,8 @@ struct RunEndToEndTests {
     }
 
     @Test("No points: the Choice skips DeductPoints")
-    func choiceSkipsPoints() throws {
-        let result = try run(input: #"{"userId": 1, "productId": 2, "quantity": 1, "amount": 5}"#)
+    func choiceSkipsPoints() async throws {
+        let result = try await run(input: #"{"userId": 1, "productId": 2, "quantity": 1, "amount": 5}"#)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!ShopCall.read(log).map(\.state).contains("DeductPoints"))
     }
@@ -44,8 +44,8 @@ struct RunEndToEndTests {
           arguments: [("reserve", [String]()), ("create", ["ReleaseStock"]), ("pay", ["CancelOrder", "ReleaseStock"]),
                       ("deduct", ["Refund", "CancelOrder", "ReleaseStock"]),
                       ("confirm", ["ReturnPoints", "Refund", "CancelOrder", "ReleaseStock"])])
-    func failureAtEachStep(method: String, compensations: [String]) throws {
-        let result = try run(env: ["SHOP_FAIL": method, "SHOP_ERROR": "ActionError.Refused"])
+    func failureAtEachStep(method: String, compensations: [String]) async throws {
+        let result = try await run(env: ["SHOP_FAIL": method, "SHOP_ERROR": "ActionError.Refused"])
         // A step that fails with a business error is FA only when it is not an update; all
         // forward steps here have a CompensateState, so the failed step is UN and is compensated
         // too, except the first whose failure leaves nothing else.
@@ -63,21 +63,21 @@ struct RunEndToEndTests {
     }
 
     @Test("A flaky service is retried with the same idempotency key")
-    func retriesKeepTheKey() throws {
-        let result = try run(env: ["SHOP_FLAKY": "reserve pay"])
+    func retriesKeepTheKey() async throws {
+        let result = try await run(env: ["SHOP_FLAKY": "reserve pay"])
         #expect(result.status == 0, "\(result.stderr)")
         let calls = ShopCall.read(log)
         let reserve = calls.filter { $0.state == "ReserveStock" }
         #expect(reserve.map(\.attempt) == [1, 2])
         #expect(Set(reserve.map(\.key)).count == 1)
         #expect(calls.filter { $0.state == "Pay" }.count == 2)
-        let history = try CLI.run(["history", result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--db", db])
+        let history = try await CLI.run(["history", result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--db", db])
         #expect(history.stdout.contains("HTTP.5xx"))
     }
 
     @Test("Catch routes a declined payment to the compensation trigger and the Fail state")
-    func catchRouting() throws {
-        let result = try run(env: ["SHOP_FAIL": "pay"], extra: ["--json"])
+    func catchRouting() async throws {
+        let result = try await run(env: ["SHOP_FAIL": "pay"], extra: ["--json"])
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(json["status"] as? String == "compensated")
@@ -89,9 +89,9 @@ struct RunEndToEndTests {
     }
 
     @Test("A business key that exists returns the existing instance instead of running twice")
-    func businessKeyDeduplicates() throws {
-        let first = try run(extra: ["--business-key", "order-42"])
-        let second = try run(extra: ["--business-key", "order-42"])
+    func businessKeyDeduplicates() async throws {
+        let first = try await run(extra: ["--business-key", "order-42"])
+        let second = try await run(extra: ["--business-key", "order-42"])
         #expect(first.status == 0)
         #expect(second.status == 0)
         #expect(first.stdout == second.stdout)
@@ -100,43 +100,43 @@ struct RunEndToEndTests {
     }
 
     @Test("A SubStateMachine runs its child, and compensates it when a later step fails")
-    func subMachine() throws {
-        let ok = try run("workflows/order-with-shipping.yaml", input: #"{"orderId": 1, "amount": 3, "address": "x"}"#)
+    func subMachine() async throws {
+        let ok = try await run("workflows/order-with-shipping.yaml", input: #"{"orderId": 1, "amount": 3, "address": "x"}"#)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ShopCall.read(log).map(\.state) == ["Charge", "BookCarrier", "PrintLabel", "Invoice"])
 
         try FileManager.default.removeItem(at: log)
-        let failed = try run("workflows/order-with-shipping.yaml", input: #"{"orderId": 2, "amount": 3, "address": "x"}"#,
+        let failed = try await run("workflows/order-with-shipping.yaml", input: #"{"orderId": 2, "amount": 3, "address": "x"}"#,
                              env: ["SHOP_FAIL": "invoice"])
         #expect(failed.status == 1, "\(failed.stderr)")
         #expect(ShopCall.read(log).map(\.state) == ["Charge", "BookCarrier", "PrintLabel", "Invoice", "VoidLabel", "CancelCarrier", "Refund"])
-        let list = try CLI.run(["list", "--all", "--db", db, "--json"])
+        let list = try await CLI.run(["list", "--all", "--db", db, "--json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         #expect(rows.filter { $0["parent_id"] is String }.count == 2)
     }
 
     @Test("An unknown outcome is pushed forward by recover when RecoverStrategy is Forward")
-    func forwardRecovery() throws {
-        let failed = try run("workflows/funds-transfer.yaml",
+    func forwardRecovery() async throws {
+        let failed = try await run("workflows/funds-transfer.yaml",
                              input: #"{"from": "A", "to": "B", "amount": 10, "reference": "t1"}"#,
                              env: ["SHOP_FAIL": "credit", "SHOP_ERROR": "ActionError.Unavailable"])
         #expect(failed.status == 2, "\(failed.stderr)")
         #expect(failed.stderr.contains("unknown"))
         let creditKey = ShopCall.read(log).last { $0.state == "CreditTarget" }!.key
-        let recovered = try CLI.run(["recover", "--db", db, "--services", "examples/services-exec.yaml"],
+        let recovered = try await CLI.run(["recover", "--db", db, "--services", "examples/services-exec.yaml"],
                                     environment: ["SHOP_LOG": log.path])
         #expect(recovered.status == 0, "\(recovered.stderr)")
         let credits = ShopCall.read(log).filter { $0.state == "CreditTarget" }
         #expect(credits.count == 2)
         #expect(Set(credits.map(\.key)) == [creditKey])
         #expect(!ShopCall.read(log).contains { $0.phase == "compensation" })
-        let status = try CLI.run(["status", failed.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--db", db])
+        let status = try await CLI.run(["status", failed.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--db", db])
         #expect(status.status == 0)
         #expect(status.stdout.contains("succeeded"))
     }
 
     @Test("A compensation that keeps failing stops in needs-intervention; compensate and skip resolve it")
-    func needsIntervention() throws {
+    func needsIntervention() async throws {
         let workflow = dir.appendingPathComponent("fragile.yaml")
         try """
             Name: fragile
@@ -155,14 +155,14 @@ struct RunEndToEndTests {
                 ServiceMethod: release
                 Retry: [{ Exceptions: [Throwable], IntervalSeconds: 0.05, MaxAttempts: 2 }]
             """.write(to: workflow, atomically: true, encoding: .utf8)
-        let result = try run(workflow.path, input: "{}", env: ["SHOP_FAIL": "pay release", "SHOP_ERROR": "ActionError.Down"])
+        let result = try await run(workflow.path, input: "{}", env: ["SHOP_FAIL": "pay release", "SHOP_ERROR": "ActionError.Down"])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("needs-intervention"))
         #expect(ShopCall.read(log).filter { $0.state == "Release" }.count == 3)
         let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         // The service is fixed: compensate finishes the job without repeating Refund.
-        let fixed = try CLI.run(["compensate", id, "--db", db, "--services", "examples/services-exec.yaml"],
+        let fixed = try await CLI.run(["compensate", id, "--db", db, "--services", "examples/services-exec.yaml"],
                                 environment: ["SHOP_LOG": log.path])
         #expect(fixed.status == 1, "\(fixed.stderr)")
         #expect(fixed.stderr.contains("compensated"))
@@ -172,7 +172,7 @@ struct RunEndToEndTests {
     }
 
     @Test("skip records a manual resolution and finishes the compensation")
-    func skip() throws {
+    func skip() async throws {
         let workflow = dir.appendingPathComponent("fragile.yaml")
         try """
             Name: fragile2
@@ -185,35 +185,57 @@ struct RunEndToEndTests {
               Rollback: { Type: CompensationTrigger }
               Release: { Type: ServiceTask, ServiceName: inventory, ServiceMethod: release }
             """.write(to: workflow, atomically: true, encoding: .utf8)
-        let result = try run(workflow.path, input: "{}", env: ["SHOP_FAIL": "pay release"])
+        let result = try await run(workflow.path, input: "{}", env: ["SHOP_FAIL": "pay release"])
         #expect(result.status == 2)
         let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let skipped = try CLI.run(["skip", id, "--state", "Release", "--db", db, "--services", "examples/services-exec.yaml"],
+        let skipped = try await CLI.run(["skip", id, "--state", "Release", "--db", db, "--services", "examples/services-exec.yaml"],
                                   environment: ["SHOP_LOG": log.path, "SHOP_FAIL": "pay release"])
         #expect(skipped.status == 1, "\(skipped.stderr)")
-        let history = try CLI.run(["history", id, "--db", db])
+        let history = try await CLI.run(["history", id, "--db", db])
         #expect(history.stdout.contains("SK"))
         #expect(history.stdout.contains("resolved by hand"))
-        let bad = try CLI.run(["skip", id, "--state", "Relase", "--db", db])
+        let bad = try await CLI.run(["skip", id, "--state", "Relase", "--db", db])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("did you mean"))
     }
 
+    @Test("The outbox delivers NotifyUser after the saga, marks it failed after 3 attempts, and retry sends it")
+    func outbox() async throws {
+        let result = try await run(env: ["SHOP_FAIL": "send"])
+        #expect(result.status == 0, "\(result.stderr)")  // the saga does not wait for its notification
+        #expect(result.stderr.contains("failed    after 3 attempts"))
+        let failed = try await CLI.run(["outbox", "list", "--status", "failed", "--db", db, "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [[String: Any]])
+        let id = try #require(rows.first?["id"] as? String)
+        #expect(rows.first?["state"] as? String == "NotifyUser")
+        #expect(rows.first?["attempts"] as? Int == 3)
+
+        let retried = try await CLI.run(["outbox", "retry", id, "--db", db, "--services", "examples/services-exec.yaml"],
+                                  environment: ["SHOP_LOG": log.path])
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(retried.stderr.contains("delivered"))
+        let sends = ShopCall.read(log).filter { $0.method == "send" }
+        #expect(sends.count == 4)
+        #expect(Set(sends.map(\.key)) == [id])
+        let delivered = try await CLI.run(["outbox", "list", "--status", "delivered", "--db", db])
+        #expect(delivered.stdout.contains(id))
+    }
+
     @Test("Bad input to run gives a clear error and the right exit status")
-    func badInput() throws {
-        let notJSON = try run(input: "{oops")
+    func badInput() async throws {
+        let notJSON = try await run(input: "{oops")
         #expect(notJSON.status == 64)
         #expect(notJSON.stderr.contains("--input:1:2"))
-        let list = try run(input: "[1]")
+        let list = try await run(input: "[1]")
         #expect(list.status == 64)
         #expect(list.stderr.contains("JSON object"))
-        let missing = try CLI.run(["run", "workflows/nope.yaml", "--db", db])
+        let missing = try await CLI.run(["run", "workflows/nope.yaml", "--db", db])
         #expect(missing.status == 65)
-        let usage = try CLI.run(["run"])
+        let usage = try await CLI.run(["run"])
         #expect(usage.status == 64)
         let garbage = dir.appendingPathComponent("garbage.sqlite")
         try Data("this is not a database".utf8).write(to: garbage)
-        let badDB = try CLI.run(["list", "--db", garbage.path])
+        let badDB = try await CLI.run(["list", "--db", garbage.path])
         #expect(badDB.status == 74, "\(badDB.stderr)")
         #expect(!badDB.stderr.contains("GRDB"))
     }

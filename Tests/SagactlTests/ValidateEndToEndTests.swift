@@ -15,19 +15,19 @@ struct ValidateEndToEndTests {
     }
 
     @Test("Every example validates with no error", arguments: workflows)
-    func examplesValidate(path: String) throws {
-        let result = try CLI.run(["validate", path])
+    func examplesValidate(path: String) async throws {
+        let result = try await CLI.run(["validate", path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(!result.stdout.contains("error:"))
     }
 
     @Test("Every example renders to DOT that Graphviz accepts, and to Mermaid", arguments: workflows)
-    func examplesRender(path: String) throws {
-        let dot = try CLI.run(["graph", path])
+    func examplesRender(path: String) async throws {
+        let dot = try await CLI.run(["graph", path])
         #expect(dot.status == 0, "\(dot.stderr)")
         #expect(dot.stdout.hasPrefix("digraph "))
         #expect(dot.stdout.contains("style=dashed") || !dot.stdout.contains("compensated by"))
-        let mermaid = try CLI.run(["graph", path, "--format", "mermaid"])
+        let mermaid = try await CLI.run(["graph", path, "--format", "mermaid"])
         #expect(mermaid.status == 0)
         #expect(mermaid.stdout.hasPrefix("flowchart TD"))
         guard let graphviz = ["/usr/bin/dot", "/usr/local/bin/dot"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -56,22 +56,22 @@ struct ValidateEndToEndTests {
     }
 
     @Test("The order-payment graph has the expected edges (golden DOT)")
-    func goldenDOT() throws {
-        let dot = try CLI.run(["graph", "workflows/order-payment.yaml"])
-        try Golden.check(dot.stdout, named: "order-payment.dot")
+    func goldenDOT() async throws {
+        let dot = try await CLI.run(["graph", "workflows/order-payment.yaml"])
+        try await Golden.check(dot.stdout, named: "order-payment.dot")
     }
 
     @Test("Diagnostics are rendered like a compiler's (golden), exit 65")
-    func goldenDiagnostics() throws {
-        let result = try CLI.run(["validate", "Tests/SagactlTests/Fixtures/broken.yaml"])
+    func goldenDiagnostics() async throws {
+        let result = try await CLI.run(["validate", "Tests/SagactlTests/Fixtures/broken.yaml"])
         #expect(result.status == 65)
-        try Golden.check(result.stdout, named: "broken.txt")
+        try await Golden.check(result.stdout, named: "broken.txt")
         #expect(result.stderr.contains("error"))
     }
 
     @Test("--format json lists every diagnostic with its position")
-    func jsonFormat() throws {
-        let result = try CLI.run(["validate", "--format", "json", "Tests/SagactlTests/Fixtures/broken.yaml"])
+    func jsonFormat() async throws {
+        let result = try await CLI.run(["validate", "--format", "json", "Tests/SagactlTests/Fixtures/broken.yaml"])
         #expect(result.status == 65)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let file = try #require((json["files"] as? [[String: Any]])?.first)
@@ -83,7 +83,7 @@ struct ValidateEndToEndTests {
     }
 
     @Test("Warnings pass unless --strict")
-    func strict() throws {
+    func strict() async throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir.appendingPathComponent("warn.yaml")
         try """
@@ -92,13 +92,13 @@ struct ValidateEndToEndTests {
             States:
               A: { Type: Succeed, Nxt: B }
             """.write(to: file, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["validate", file.path]).status == 0)
-        #expect(try CLI.run(["validate", "--strict", file.path]).status == 65)
+        #expect(try await CLI.run(["validate", file.path]).status == 0)
+        #expect(try await CLI.run(["validate", "--strict", file.path]).status == 65)
     }
 
     @Test("Bad input of any kind: one clear error, exit 65, no crash",
           arguments: ["empty", "directory", "missing", "binary", "deep", "huge"])
-    func badInput(kind: String) throws {
+    func badInput(kind: String) async throws {
         let dir = try CLI.temporaryDirectory()
         var path = dir.appendingPathComponent("input.yaml").path
         switch kind {
@@ -114,7 +114,7 @@ struct ValidateEndToEndTests {
             let line = "# " + String(repeating: "x", count: 1022) + "\n"
             try String(repeating: line, count: 10 * 1024).write(toFile: path, atomically: true, encoding: .utf8)
         }
-        let result = try CLI.run(["validate", path])
+        let result = try await CLI.run(["validate", path])
         #expect(result.status == 65, "\(kind): \(result.stdout) \(result.stderr)")
         let errors = result.stdout.components(separatedBy: "\n").filter { $0.contains(": error: ") }
         #expect(errors.count == 1, "\(kind): \(result.stdout)")
@@ -122,14 +122,14 @@ struct ValidateEndToEndTests {
     }
 
     @Test("Usage errors exit 64; --help teaches")
-    func usage() throws {
-        #expect(try CLI.run(["validate"]).status == 64)
-        #expect(try CLI.run(["frobnicate"]).status == 64)
-        let help = try CLI.run(["--help"])
+    func usage() async throws {
+        #expect(try await CLI.run(["validate"]).status == 64)
+        #expect(try await CLI.run(["frobnicate"]).status == 64)
+        let help = try await CLI.run(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("validate"))
         #expect(help.stdout.contains("recover"))
-        let explain = try CLI.run(["validate", "--explain", "SL0103"])
+        let explain = try await CLI.run(["validate", "--explain", "SL0103"])
         #expect(explain.stdout.contains("unknown-next-state"))
     }
 }
@@ -137,7 +137,7 @@ struct ValidateEndToEndTests {
 /// Golden files under Tests/SagactlTests/Fixtures/golden; re-recorded when SAGACTL_RECORD=1
 /// (and then the test fails, saying it recorded).
 enum Golden {
-    static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func check(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let url = CLI.root.appendingPathComponent("Tests/SagactlTests/Fixtures/golden/\(name)")
         if ProcessInfo.processInfo.environment["SAGACTL_RECORD"] == "1" {
             try actual.write(to: url, atomically: true, encoding: .utf8)

@@ -361,7 +361,12 @@ public final class SagaEngine: Sendable {
     /// Owners on this host whose process is gone: their leases are void at once.
     public func deadOwners() async throws -> Set<LeaseOwner> {
         let holders = try await store.leaseHolders()
-        return holders.filter { $0.host == owner.host && $0 != owner && !ProcessLiveness.isAlive($0.pid) }
+        return holders.filter(isDead)
+    }
+
+    /// An owner on this host, other than this engine, whose process no longer exists.
+    func isDead(_ holder: LeaseOwner) -> Bool {
+        holder.host == owner.host && holder != owner && !ProcessLiveness.isAlive(holder.pid)
     }
 
     /// Runs `body` while renewing the leases of every instance this engine is driving.
@@ -402,6 +407,8 @@ public enum EngineEvent: Sendable {
     case finished(InstanceID, status: InstanceStatus)
     /// A worker could not run a claimed instance (its definition is missing, a store error).
     case failedToRun(InstanceID, reason: String)
+    /// An outbox message was delivered, will be retried, or failed for good.
+    case outbox(OutboxMessage)
 }
 
 /// A workflow file with errors.

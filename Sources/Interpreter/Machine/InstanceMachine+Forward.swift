@@ -52,6 +52,14 @@ extension InstanceMachine {
                 case .failure(let stop):
                     return stop.action
                 }
+            case .serviceTask(let spec) where spec.isAsync:
+                switch enqueueAsync(spec, state: state) {
+                case .success(let next):
+                    guard let next else { return finishForward() }
+                    state = workflow[next]
+                case .failure(let stop):
+                    return stop.action
+                }
             case .serviceTask, .subStateMachine, .compensateSubMachine:
                 return startTask(state, phase: .forward)
             }
@@ -85,6 +93,33 @@ extension InstanceMachine {
             return routeScriptFailure(FailureRecord(name: "InternalError", message: "\(error)", state: state.name),
                                       spec: spec, state: state)
         }
+    }
+
+    /// An `IsAsync` state (DESIGN §6): its call goes to the transactional outbox, written in
+    /// the same transaction as this checkpoint, and the saga does not wait for it. The step is
+    /// `SU` at once, as in Seata (result null, `Status` not applied).
+    mutating func enqueueAsync(_ spec: ServiceTaskSpec, state: CompiledState) -> Result<StateID?, ScriptStop> {
+        let input: JSONValue
+        do {
+            input = Self.callInput(try evaluateInput(spec.task.input, state: state.name))
+        } catch let failure as FailureRecord {
+            return .failure(ScriptStop(failInstance(failure)))
+        } catch {
+            return .failure(ScriptStop(failInstance(FailureRecord(name: "InternalError", message: "\(error)", state: state.name))))
+        }
+        cursor.logicalSteps += 1
+        let key = "\(instance.id):\(cursor.logicalSteps)"
+        let id = instance.id
+        let now = self.now
+        let seq = appendRow { seq in
+            StepRecord(instanceID: id, seq: seq, stateName: state.name, phase: .forward, attempt: 1, status: .succeeded,
+                       isForUpdate: spec.task.isForUpdate, input: input, idempotencyKey: key, startedAt: now, endedAt: now)
+        }
+        outbox.append(OutboxMessage(
+            id: key, instanceID: id, stepSeq: seq, definitionFingerprint: workflow.fingerprint, stateName: state.name,
+            serviceName: spec.serviceName, serviceMethod: spec.serviceMethod, serviceType: spec.serviceType,
+            input: input, nextAttemptAt: now, createdAt: now))
+        return .success(state.next)
     }
 
     struct ScriptStop: Error { let action: MachineAction; init(_ a: MachineAction) { action = a } }

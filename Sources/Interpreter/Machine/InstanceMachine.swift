@@ -75,6 +75,8 @@ public struct InstanceMachine: Sendable {
     var cursor: Cursor
     /// Rows created or changed while handling the current event.
     private var touched: [Int] = []
+    /// Outbox messages written with the current event's transition.
+    var outbox: [OutboxMessage] = []
     var now: Date
     let random: @Sendable () -> Double
     let makeID: @Sendable () -> String
@@ -123,6 +125,7 @@ public struct InstanceMachine: Sendable {
     public mutating func handle(_ event: MachineEvent, now: Date) -> Decision {
         self.now = now
         touched = []
+        outbox = []
         let action: MachineAction
         switch event {
         case .start: action = enterState(named: workflow[workflow.startState].name)
@@ -138,7 +141,7 @@ public struct InstanceMachine: Sendable {
         instance.cursor = cursor.encoded()
         instance.updatedAt = now
         let rows = Set(touched).sorted().map { seq in steps[index(ofSeq: seq)] }
-        return Decision(transition: Transition(instance: instance, steps: rows), action: action)
+        return Decision(transition: Transition(instance: instance, steps: rows, outbox: outbox), action: action)
     }
 
     /// Sets the lease carried by the next transitions (the executor that holds the instance).

@@ -40,6 +40,8 @@ extension SagaEngine {
                 }
                 if claimed.count == topLevel.count, topLevel.count < max(concurrency * 4, 64) { break }
             }
+            // Messages whose dispatcher died are due again: deliver them (one pass).
+            try await deliverDueOutbox()
             if includeUnknown {
                 let unknown = try await store.listInstances(InstanceQuery(status: .unknown, topLevelOnly: true, limit: 100_000))
                 let results = await runAll(unknown, concurrency: concurrency) { record in
@@ -95,6 +97,13 @@ extension SagaEngine {
         let running = Locked(0)
         _ = try await withLeaseRenewal { [self] in
             try await withThrowingDiscardingTaskGroup { group in
+                let dispatcherStop = Locked(false)
+                group.addTask {
+                    try await self.runOutboxDispatcher(pollInterval: pollInterval) {
+                        shouldStop() || dispatcherStop.withLock { $0 }
+                    }
+                }
+                defer { dispatcherStop.withLock { $0 = true } }
                 while !shouldStop() {
                     let free = concurrency - running.withLock { $0 }
                     var started = 0
@@ -118,7 +127,11 @@ extension SagaEngine {
                         }
                     }
                     if started == 0 {
-                        if untilIdle, running.withLock({ $0 }) == 0, try await store.nextWakeAt() == nil { break }
+                        if untilIdle, running.withLock({ $0 }) == 0, try await store.nextWakeAt() == nil,
+                            try await store.listOutbox(status: .pending, limit: 1).isEmpty
+                        {
+                            break
+                        }
                         try await Task.sleep(nanoseconds: UInt64(pollInterval * 1_000_000_000))
                     }
                 }

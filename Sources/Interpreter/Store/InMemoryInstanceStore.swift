@@ -14,6 +14,7 @@ public actor InMemoryInstanceStore: InstanceStore {
     private var idByBusinessKey: [String: InstanceID] = [:]
     /// Step rows by instance, then by seq.
     private var stepRows: [InstanceID: [Int: StepRecord]] = [:]
+    private var outbox: [String: OutboxMessage] = [:]
 
     public init() {}
 
@@ -42,6 +43,7 @@ public actor InMemoryInstanceStore: InstanceStore {
         instances[record.id] = record
         if let key = record.businessKey { idByBusinessKey[key] = record.id }
         upsert(transition.steps, of: record.id)
+        insert(transition.outbox)
         return .created
     }
 
@@ -55,6 +57,61 @@ public actor InMemoryInstanceStore: InstanceStore {
         stored.takeMutableFields(of: new)
         instances[new.id] = stored
         upsert(transition.steps, of: new.id)
+        insert(transition.outbox)
+    }
+
+    private func insert(_ messages: [OutboxMessage]) {
+        for message in messages where outbox[message.id] == nil { outbox[message.id] = message }
+    }
+
+    // MARK: Outbox
+
+    public func claimOutbox(owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>, limit: Int)
+        -> [OutboxMessage]
+    {
+        let due = outbox.values.filter { message in
+            guard message.status == .pending, message.nextAttemptAt <= now else { return false }
+            guard let holder = message.leaseOwner else { return true }
+            return (message.leaseExpiresAt.map { $0 < now } ?? false) || deadOwners.contains(holder)
+        }.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        return due.prefix(max(limit, 0)).map { message in
+            var claimed = message
+            claimed.leaseOwner = owner
+            claimed.leaseExpiresAt = leaseUntil
+            outbox[message.id] = claimed
+            return claimed
+        }
+    }
+
+    public func finishOutbox(_ message: OutboxMessage, owner: LeaseOwner) -> Bool {
+        guard var stored = outbox[message.id], stored.leaseOwner == owner else { return false }
+        stored.status = message.status
+        stored.attempts = message.attempts
+        stored.nextAttemptAt = message.nextAttemptAt
+        stored.lastError = message.lastError
+        stored.deliveredAt = message.deliveredAt
+        stored.leaseOwner = nil
+        stored.leaseExpiresAt = nil
+        outbox[message.id] = stored
+        return true
+    }
+
+    public func listOutbox(status: OutboxStatus?, limit: Int) -> [OutboxMessage] {
+        Array(outbox.values.filter { status == nil || $0.status == status }
+            .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(max(limit, 0)))
+    }
+
+    public func retryOutbox(id: String, now: Date) throws -> OutboxMessage? {
+        guard var message = outbox[id] else { return nil }
+        guard message.status == .failed else {
+            throw StoreError.failure("outbox message \(id) is \(message.status.rawValue); only failed messages can be retried")
+        }
+        message.status = .pending
+        message.attempts = 0
+        message.nextAttemptAt = now
+        message.lastError = nil
+        outbox[id] = message
+        return message
     }
 
     public func instance(id: InstanceID) -> InstanceRecord? {

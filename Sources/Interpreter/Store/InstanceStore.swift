@@ -9,10 +9,14 @@ public struct Transition: Sendable {
     public var instance: InstanceRecord
     /// Step rows to insert, or to replace when a row with the same (instance, seq) exists.
     public var steps: [StepRecord]
+    /// Outbox messages written with the checkpoint (inserted once: a message whose id exists
+    /// is left as it is).
+    public var outbox: [OutboxMessage]
 
-    public init(instance: InstanceRecord, steps: [StepRecord] = []) {
+    public init(instance: InstanceRecord, steps: [StepRecord] = [], outbox: [OutboxMessage] = []) {
         self.instance = instance
         self.steps = steps
+        self.outbox = outbox
     }
 }
 
@@ -146,6 +150,27 @@ public protocol InstanceStore: Sendable {
 
     /// Owners holding leases on non-terminal instances (for detecting dead local owners).
     func leaseHolders() async throws -> Set<LeaseOwner>
+
+    // MARK: Outbox (DESIGN §6)
+
+    /// Takes up to `limit` pending messages due at `now` (`nextAttemptAt <= now`) that no live
+    /// dispatcher holds (no owner, an expired lease, or an owner in `deadOwners`), oldest due
+    /// first; sets their owner and lease expiry atomically. Returns them after the update.
+    func claimOutbox(owner: LeaseOwner, now: Date, leaseUntil: Date, deadOwners: Set<LeaseOwner>, limit: Int)
+        async throws -> [OutboxMessage]
+
+    /// Records the result of a delivery attempt (status, attempts, next attempt, error,
+    /// delivered time) and releases the message's lease. Only while `owner` holds it: returns
+    /// false (writing nothing) when another dispatcher took it over.
+    func finishOutbox(_ message: OutboxMessage, owner: LeaseOwner) async throws -> Bool
+
+    /// Messages, newest first, optionally of one status.
+    func listOutbox(status: OutboxStatus?, limit: Int) async throws -> [OutboxMessage]
+
+    /// Puts a `failed` message back to `pending`, due at `now`, with its attempts reset.
+    /// Returns the message after the change, nil when there is no such message; throws
+    /// `StoreError.failure` when it is not failed.
+    func retryOutbox(id: String, now: Date) async throws -> OutboxMessage?
 
     /// The earliest `wakeAt` (possibly already past) among non-terminal instances that have no
     /// lease owner, to let a worker sleep. Instances whose lease merely expired are found by

@@ -45,6 +45,8 @@ struct RunCommand: AsyncParsableCommand {
         let record: InstanceRecord
         do {
             record = try await engine.run(workflow, input: input, businessKey: start.businessKey)
+            // The dispatcher runs inside `run` too: deliver this saga's IsAsync calls now.
+            _ = try await engine.flushOutbox(of: record.id)
         } catch let error as StoreError {
             throw CommandFailure.store(error, path: database.path)
         }

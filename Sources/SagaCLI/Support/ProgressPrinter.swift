@@ -41,6 +41,16 @@ final class ProgressPrinter: @unchecked Sendable {
             Terminal.err("▸ \(workflow) \(Terminal.paint(id, "2", enabled: colour)) (resumed)\n")
         case .failedToRun(let id, let reason):
             Terminal.err("sagactl: instance \(id) could not run: \(reason)\n")
+        case .outbox(let message):
+            guard !quiet else { return }
+            switch message.status {
+            case .delivered:
+                Terminal.err("✉ \(pad(message.stateName))\(Terminal.paint("delivered", "32", enabled: colour)) (outbox, attempt \(message.attempts))\n")
+            case .pending:
+                Terminal.err("✉ \(pad(message.stateName))\(Terminal.paint("retrying", "33", enabled: colour))  \(message.lastError.map { "\($0.name): \($0.message)" } ?? "")\n")
+            case .failed:
+                Terminal.err("✉ \(pad(message.stateName))\(Terminal.paint("failed", "31", enabled: colour))    after \(message.attempts) attempts: \(message.lastError.map { "\($0.name): \($0.message)" } ?? ""); `sagactl outbox retry \(message.id)` sends it again\n")
+            }
         case .calling, .finished:
             break
         }

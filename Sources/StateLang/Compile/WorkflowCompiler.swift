@@ -155,11 +155,9 @@ public struct WorkflowCompiler {
             guard let nextName = entry.next, let next = index[nextName.value] else { ok = false; continue }
             catches.append(CatchRoute(exceptions: entry.exceptions?.value.map(\.value) ?? ["Throwable"], next: next, range: entry.range))
         }
-        var compensate: StateID?
-        if let name = state.compensateState {
-            compensate = index[name.value]
-            if compensate == nil { ok = false }
-        }
+        // A CompensateState naming no state is a warning (SL0104, decision 0006): the state
+        // then has no compensation, and compensating it stops in needs-intervention.
+        let compensate = state.compensateState.flatMap { index[$0.value] }
         guard ok else { return nil }
         return TaskSpec(input: input, output: output, status: status, retry: retry, catches: catches,
                         compensateState: compensate, isForUpdate: state.isUpdate,

@@ -32,6 +32,11 @@ public enum WorkflowPipeline {
         // diagnostics appear together with the others.
         let (workflow, compileDiagnostics) = WorkflowCompiler.compile(syntax, source: loaded.source)
         bag.append(contentsOf: compileDiagnostics)
+        if workflow == nil, !bag.hasErrors {
+            // Never fail silently: the compiler refused something no rule reported.
+            bag.add(.syntaxError, "sagactl could not compile this workflow although no rule reported an error; please report it",
+                    at: syntax.range)
+        }
         let hasErrors = bag.hasErrors
         return Result(source: loaded.source, syntax: syntax, workflow: hasErrors ? nil : workflow, diagnostics: bag.sorted)
     }

@@ -15,6 +15,9 @@ final class CommandResources: Sendable {
         closers.withLock { $0.append(body) }
     }
 
+    /// Closers registered and not yet run.
+    var pendingCount: Int { closers.withLock { $0.count } }
+
     /// Runs every registered closer once, and returns the errors they threw.
     func close() async -> [any Error] {
         let pending = closers.withLock { list in

@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
     ],
     targets: [
         .target(
@@ -26,7 +28,16 @@ let package = Package(
             name: "SQLiteStore",
             dependencies: ["Interpreter", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "Actions", dependencies: ["Interpreter"]),
+        .target(
+            name: "Actions",
+            dependencies: [
+                "Interpreter",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SagaCLI",
             dependencies: [
@@ -37,6 +48,15 @@ let package = Package(
         .executableTarget(name: "sagactl", dependencies: ["SagaCLI"]),
         .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
+        .testTarget(
+            name: "ActionsTests",
+            dependencies: [
+                "Actions", "Interpreter", "StateLang",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],

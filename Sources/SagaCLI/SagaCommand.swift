@@ -32,7 +32,7 @@ public struct SagaCommand: AsyncParsableCommand {
     /// Swift error dump; the exit status follows DESIGN §7.
     public static func runMain(_ arguments: [String]? = nil) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        var command: ParsableCommand
+        let command: ParsableCommand
         do {
             command = try parseAsRoot(arguments)
         } catch {
@@ -45,6 +45,17 @@ public struct SagaCommand: AsyncParsableCommand {
             Terminal.err(fullMessage(for: error) + "\n")
             return SagaExit.usage
         }
+        let resources = CommandResources()
+        let code = await CommandResources.$current.withValue(resources) { await execute(command) }
+        for error in await resources.close() {
+            Terminal.err("sagactl: warning: could not close a connection pool cleanly: \(error)\n")
+        }
+        return code
+    }
+
+    /// Runs a parsed command and maps how it ended to an exit status.
+    static func execute(_ command: ParsableCommand) async -> Int32 {
+        var command = command
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -3,12 +3,16 @@ import Foundation
 import Interpreter
 import StateLang
 
-/// Builds the engine every command uses: the store, exec actions, `--services` bindings and
-/// sub-machines found next to the parent workflow's file.
+/// Builds the engine every command uses: the store, exec and http actions, `--services`
+/// bindings and sub-machines found next to the parent workflow's file.
 enum EngineSetup {
+    /// The http action's client is shut down when the command ends (`CommandResources`).
     static func make(store: any InstanceStore, services: [String: ServiceBinding]) -> SagaEngine {
         let engine = SagaEngine(store: store)
         engine.setHandler(ExecAction(), for: .exec)
+        let http = HTTPAction()
+        CommandResources.current?.onClose { try await http.shutdown() }
+        engine.setHandler(http, for: .http)
         engine.setServiceBindings(services)
         engine.setSubMachineResolver { name in SiblingWorkflows.shared.path(named: name) }
         return engine

@@ -222,7 +222,14 @@ public struct ServiceBinding: Sendable, Hashable {
     }
 }
 
+/// `CircuitBreaker: { FailureThreshold: 5, OpenSeconds: 30 }`: that many consecutive failures
+/// (network errors, timeouts, 5xx) open the circuit for `openSeconds`.
 public struct CircuitBreakerPolicy: Sendable, Hashable {
     public var failureThreshold: Int
     public var openSeconds: Double
+
+    public init(failureThreshold: Int, openSeconds: Double) {
+        self.failureThreshold = failureThreshold
+        self.openSeconds = openSeconds
+    }
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Interpreter
+import Testing
+@testable import SagaCLI
+
+/// The http action as the command line wires it: registered for `Type: http`, and its client
+/// closed when the command ends.
+@Suite("sagactl with http services")
+struct HTTPCommandTests {
+    static let workflow = """
+        Name: http-cli
+        StartState: Ping
+        Services:
+          svc: { Type: http, URL: "${SVC_URL:-http://127.0.0.1:1}", TimeoutSeconds: 5 }
+        States:
+          Ping:
+            Type: ServiceTask
+            ServiceName: svc
+            ServiceMethod: ping
+            Next: Done
+          Done: { Type: Succeed }
+        """
+
+    @Test("`sagactl run` calls an http service (here: refused) and exits cleanly")
+    func runCallsHTTP() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("http-cli.yaml")
+        try Self.workflow.write(to: file, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", file.path, "--db", dir.appendingPathComponent("db.sqlite").path],
+                                 environment: ["SVC_URL": "http://127.0.0.1:1"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("ConnectionRefused: nothing accepts connections at http://127.0.0.1:1/ping"), "\(result.stderr)")
+        #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+    }
+
+    @Test("Closers run once, newest first, and their errors are returned")
+    func closers() async {
+        let resources = CommandResources()
+        let order = Locked([String]())
+        struct Failed: Error {}
+        resources.onClose { order.set(order.get() + ["first"]) }
+        resources.onClose {
+            order.set(order.get() + ["second"])
+            throw Failed()
+        }
+        let errors = await resources.close()
+        #expect(order.get() == ["second", "first"])
+        #expect(errors.count == 1 && errors.first is Failed)
+        #expect(await resources.close().isEmpty)
+        #expect(order.get() == ["second", "first"])
+    }
+
+    @Test("EngineSetup registers the http client's shutdown in the command's scope, and only there")
+    func engineSetupRegisters() async throws {
+        let store = InMemoryInstanceStore()
+        let scoped = CommandResources()
+        let other = CommandResources()
+        CommandResources.$current.withValue(scoped) {
+            _ = EngineSetup.make(store: store, services: [:])
+        }
+        #expect(scoped.pendingCount == 1)
+        #expect(other.pendingCount == 0)
+        #expect(await scoped.close().isEmpty)
+        #expect(scoped.pendingCount == 0)
+    }
+}

@@ -22,11 +22,11 @@ struct HTTPCommandTests {
         """
 
     @Test("`sagactl run` calls an http service (here: refused) and exits cleanly")
-    func runCallsHTTP() throws {
+    func runCallsHTTP() async throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir.appendingPathComponent("http-cli.yaml")
         try Self.workflow.write(to: file, atomically: true, encoding: .utf8)
-        let result = try CLI.run(["run", file.path, "--db", dir.appendingPathComponent("db.sqlite").path],
+        let result = try await CLI.run(["run", file.path, "--db", dir.appendingPathComponent("db.sqlite").path],
                                  environment: ["SVC_URL": "http://127.0.0.1:1"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("ConnectionRefused: nothing accepts connections at http://127.0.0.1:1/ping"), "\(result.stderr)")

@@ -9,12 +9,14 @@ let package = Package(
         .library(name: "Interpreter", targets: ["Interpreter"]),
         .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
         .library(name: "Actions", targets: ["Actions"]),
+        .library(name: "DemoShop", targets: ["DemoShop"]),
         .executable(name: "sagactl", targets: ["sagactl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -28,6 +30,14 @@ let package = Package(
         ),
         .target(name: "Actions", dependencies: ["Interpreter"]),
         .target(
+            name: "DemoShop",
+            dependencies: [
+                "StateLang",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
             name: "SagaCLI",
             dependencies: [
                 "StateLang", "Interpreter", "SQLiteStore", "Actions",
@@ -38,6 +48,14 @@ let package = Package(
         .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
         .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "DemoShopTests",
+            dependencies: [
+                "DemoShop", "StateLang",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],
             exclude: ["Fixtures"]),

@@ -56,7 +56,8 @@ public final class RunningShop: Sendable {
         }
     }
 
-    /// Stops the five servers (requests in flight are dropped without a reply) and closes the
+    /// Stops the five servers (requests being served finish; requests held by an injected
+    /// delay are dropped without a reply) and closes the
     /// databases. Rethrows a server's failure (for example a port that could not be bound
     /// again after `setDown`). Calling it again does nothing.
     public func stop() async throws {
@@ -65,7 +66,10 @@ public final class RunningShop: Sendable {
             return !stopped
         }
         guard first else { return }
-        task.cancel()
+        for server in servers.values {
+            // False when the server already ended (with the error the task rethrows).
+            _ = server.send(.stop)
+        }
         let outcome = await task.result
         for server in servers.values { try server.database.close() }
         if case .failure(let error) = outcome, !(error is CancellationError) { throw error }

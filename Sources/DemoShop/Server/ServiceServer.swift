@@ -1,14 +1,16 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Runs one service's HTTP server on loopback and takes it down and up on command.
 ///
 /// `run()` is a loop of two phases: *up* (a hummingbird `Application` listens on the port)
-/// and *down* (nothing listens, so connecting is refused). Going down cancels the
-/// application: the listener closes, open connections are dropped and requests in flight are
-/// abandoned without a reply (their transactions either committed or roll back). Coming up
-/// binds the same port again. `run()` returns when its task is cancelled.
+/// and *down* (nothing listens, so connecting is refused). Going down or stopping releases
+/// injected delays (those requests get no reply) and shuts the application down gracefully:
+/// the listener closes at once, idle connections close, requests being served finish.
+/// Coming up binds the same port again. `run()` returns after `.stop`, or when its task is
+/// cancelled (the fallback when a shop is dropped without `stop()`).
 final class ServiceServer: Sendable {
     typealias Ack = @Sendable (Result<Void, any Error>) -> Void
 
@@ -16,11 +18,13 @@ final class ServiceServer: Sendable {
         /// Stop listening, for a while (then come up by itself) or (nil) until `.up`.
         case down(Duration?, ack: Ack)
         case up(ack: Ack)
+        case stop
     }
 
     let service: ShopService
     let database: ServiceDatabase
     private let responder: ShopResponder
+    private let holdRelease = HoldRelease()
     private let host: String
     private let requestedPort: Int
     private let initiallyDown: Duration??
@@ -32,13 +36,15 @@ final class ServiceServer: Sendable {
     ///   - port: 0 for any free port.
     ///   - initiallyDown: `.some(d)` starts refusing connections once the port is known, for
     ///     `d` or (nil) until `.up`.
+    ///   - onReady: called once with the bound port when the server is in its initial state
+    ///     (listening, or down when `initiallyDown` says so), or with the error that stopped it.
     init(
         database: ServiceDatabase, injector: FaultInjector, host: String, port: Int, initiallyDown: Duration??,
         onReady: @escaping @Sendable (Result<Int, any Error>) -> Void
     ) {
         self.service = database.service
         self.database = database
-        self.responder = ShopResponder(database: database, injector: injector)
+        self.responder = ShopResponder(database: database, injector: injector, holdRelease: holdRelease)
         self.host = host
         self.requestedPort = port
         self.initiallyDown = initiallyDown
@@ -68,6 +74,7 @@ final class ServiceServer: Sendable {
             for command in mailbox.close() {
                 switch command {
                 case .down(_, let ack), .up(let ack): ack(.failure(stopped))
+                case .stop: break
                 }
             }
             upAck?(.failure(stopped))
@@ -76,9 +83,10 @@ final class ServiceServer: Sendable {
         while !Task.isCancelled {
             let onRunning = upAck
             upAck = nil
-            let (downCommand, boundPort) = try await serve(port: port, onRunning: onRunning)
+            holdRelease.reset()
+            let (command, boundPort) = try await serve(port: port, onRunning: onRunning)
             port = boundPort ?? port
-            guard case .down(let duration, let downAck)? = downCommand else { return }
+            guard case .down(let duration, let downAck)? = command else { return }
             downAck(.success(()))
             guard let ack = await waitWhileDown(duration) else { return }
             upAck = ack
@@ -102,7 +110,7 @@ final class ServiceServer: Sendable {
         }
     }
 
-    /// Serves until a `.down` command arrives (returned, not yet acknowledged) or the task is
+    /// Serves until `.down` (returned, not yet acknowledged) or `.stop` arrives, or the task is
     /// cancelled (nil). `.up` commands while up are acknowledged at once. Also returns the
     /// bound port when the server got to listen.
     private func serve(port: Int, onRunning: Ack?) async throws -> (Command?, Int?) {
@@ -118,43 +126,51 @@ final class ServiceServer: Sendable {
             },
             logger: logger
         )
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: logger))
         enum Outcome: Sendable {
             case applicationEnded
             case command(Command?)
         }
-        let (command, failure) = await withThrowingTaskGroup(of: Outcome.self) { group -> (Command?, (any Error)?) in
-            group.addTask {
-                try await application.run()
+        let (command, failure) = await withThrowingTaskGroup(of: Outcome.self) { tasks -> (Command?, (any Error)?) in
+            tasks.addTask {
+                try await group.run()
                 return .applicationEnded
             }
-            group.addTask { [mailbox] in
+            tasks.addTask { [mailbox, holdRelease] in
                 while let command = await mailbox.receive() {
                     switch command {
-                    case .up(let ack): ack(.success(()))
-                    case .down: return .command(command)
+                    case .up(let ack):
+                        ack(.success(()))
+                    case .down, .stop:
+                        holdRelease.fire()
+                        await group.triggerGracefulShutdown()
+                        return .command(command)
                     }
                 }
                 return .command(nil)
             }
             var command: Command?
             var failure: (any Error)?
-            var first = true
+            var expectingEnd = false
             while true {
                 do {
-                    guard let outcome = try await group.next() else { break }
+                    guard let outcome = try await tasks.next() else { break }
                     switch outcome {
-                    case .command(let received): command = received
-                    case .applicationEnded where first && !Task.isCancelled:
+                    case .command(let received):
+                        command = received
+                        expectingEnd = true
+                    case .applicationEnded where !expectingEnd && !Task.isCancelled:
                         failure = ServerEndedError(service: service)
-                    case .applicationEnded: break
+                        tasks.cancelAll()
+                    case .applicationEnded:
+                        break
                     }
-                } catch is CancellationError {
-                    // The application ends this way when it is cancelled.
+                } catch is CancellationError where expectingEnd || Task.isCancelled {
+                    // The application ends this way when its task is cancelled.
                 } catch {
                     failure = failure ?? error
+                    tasks.cancelAll()
                 }
-                first = false
-                group.cancelAll()
             }
             return (command, failure)
         }
@@ -167,13 +183,13 @@ final class ServiceServer: Sendable {
     }
 
     /// Waits while down: returns the acknowledgement of the `.up` that ends the wait (a no-op
-    /// when the down time passed), or nil when cancelled. A `.down` while down restarts the
-    /// wait with its own duration.
+    /// when the down time passed), or nil on `.stop` or cancellation. A `.down` while down
+    /// restarts the wait with its own duration.
     private func waitWhileDown(_ duration: Duration?) async -> Ack? {
         var deadline = duration.map { ContinuousClock.now + $0 }
         while true {
             switch await nextEvent(until: deadline) {
-            case nil:
+            case nil, .command(.stop)?:
                 return nil
             case .deadlinePassed?:
                 return { _ in }
@@ -202,7 +218,7 @@ final class ServiceServer: Sendable {
                     try await Task.sleep(until: deadline, clock: .continuous)
                     return .deadlinePassed
                 } catch {
-                    return nil  // cancelled: the other task ended first
+                    return nil  // Task.sleep throws only CancellationError: the other task ended first.
                 }
             }
             var events: [DownEvent] = []
@@ -223,8 +239,8 @@ public struct ShopStoppedError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A service's HTTP server ended on its own before it listened.
+/// A service's HTTP server ended without being asked to.
 struct ServerEndedError: Error, Sendable, CustomStringConvertible {
     var service: ShopService
-    var description: String { "the \(service) server ended before it listened" }
+    var description: String { "the \(service) server ended without being asked to" }
 }

@@ -18,6 +18,8 @@ struct ShopResponder: HTTPResponder {
 
     let database: ServiceDatabase
     let injector: FaultInjector
+    /// Ends injected delays early when the service goes down or stops.
+    let holdRelease: HoldRelease
 
     /// Largest request body accepted, in bytes.
     static let maxBodySize = 1 << 20
@@ -41,7 +43,8 @@ struct ShopResponder: HTTPResponder {
         let key = request.headers[.idempotencyKey]
         let decision = injector.decide(service, operation, idempotencyKey: key)
         do {
-            if decision.delay > .zero { try await Task.sleep(for: decision.delay) }
+            // Going down or stopping ends delays early: drop the request like a crash.
+            guard try await holdRelease.sleep(for: decision.delay) else { return await abandon(context) }
             switch decision.action {
             case .serverError(let status):
                 return Self.response(
@@ -54,12 +57,12 @@ struct ShopResponder: HTTPResponder {
             case .reset:
                 return await abandon(context)
             case .hold(let duration):
-                try await Task.sleep(for: duration)
+                guard try await holdRelease.sleep(for: duration) else { return await abandon(context) }
             case .serve, .dropReply:
                 break
             }
         } catch is CancellationError {
-            // The service is going down or the shop is stopping: drop the request like a crash.
+            // The shop's task was cancelled (it was dropped without `stop()`).
             return await abandon(context)
         }
 

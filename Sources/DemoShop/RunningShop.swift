@@ -8,7 +8,7 @@ public final class RunningShop: Sendable {
     /// The bound port of each service.
     public let ports: [ShopService: Int]
 
-    private let servers: [ShopService: ServiceServer]
+    let servers: [ShopService: ServiceServer]
     private let injector: FaultInjector
     private let task: Task<Void, any Error>
     private let stopped = Locked(false)

@@ -40,6 +40,9 @@ final class HoldRelease: Sendable {
 
     func reset() { state.withLock { $0.fired = false } }
 
+    /// Requests waiting in an injected delay now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// Returns on `fire()` or when the task is cancelled.
     private func waitForRelease() async {
         let id = state.withLock { state in

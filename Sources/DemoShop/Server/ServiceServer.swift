@@ -24,7 +24,7 @@ final class ServiceServer: Sendable {
     let service: ShopService
     let database: ServiceDatabase
     private let responder: ShopResponder
-    private let holdRelease = HoldRelease()
+    let holdRelease = HoldRelease()
     private let host: String
     private let requestedPort: Int
     private let initiallyDown: Duration??

@@ -50,11 +50,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DemoShopTests",
-            dependencies: [
-                "DemoShop", "StateLang",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            dependencies: ["DemoShop", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],

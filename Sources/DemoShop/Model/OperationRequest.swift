@@ -2,17 +2,17 @@ import StateLang
 
 /// One call of a shop operation, as the HTTP layer hands it to a ledger: the operation, the
 /// saga headers and the JSON body (an object).
-public struct OperationRequest: Sendable, Equatable {
-    public var operation: ShopOperation
+struct OperationRequest: Sendable, Equatable {
+    var operation: ShopOperation
     /// `Idempotency-Key`: the first reply to a key is the reply to every repeat of it.
-    public var idempotencyKey: String
+    var idempotencyKey: String
     /// `Saga-Instance`: correlates a compensation with its forward operation.
-    public var sagaInstance: String
+    var sagaInstance: String
     /// `Saga-State`, when sent; informational.
-    public var sagaState: String?
-    public var body: [String: JSONValue]
+    var sagaState: String?
+    var body: [String: JSONValue]
 
-    public init(
+    init(
         operation: ShopOperation, idempotencyKey: String, sagaInstance: String, sagaState: String? = nil,
         body: [String: JSONValue]
     ) {

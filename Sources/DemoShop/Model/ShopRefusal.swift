@@ -2,20 +2,20 @@
 /// (`409 InsufficientFunds`), an unknown id (`404 UnknownProduct`) or a malformed request
 /// (`400 BadRequest`). The saga sees `ActionError.<code>`. Refusals are replies, not faults:
 /// they are stored under the request's idempotency key like a success.
-public struct ShopRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+struct ShopRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// The HTTP status, 400 … 499.
-    public var status: Int
+    var status: Int
     /// The `error` field of the reply body: a stable name the workflow can match on.
-    public var code: String
-    public var message: String
+    var code: String
+    var message: String
 
-    public init(status: Int, code: String, message: String) {
+    init(status: Int, code: String, message: String) {
         self.status = status
         self.code = code
         self.message = message
     }
 
-    public var description: String { "\(status) \(code): \(message)" }
+    var description: String { "\(status) \(code): \(message)" }
 
     static func badRequest(_ message: String) -> ShopRefusal {
         ShopRefusal(status: 400, code: "BadRequest", message: message)

@@ -1,11 +1,11 @@
 import StateLang
 
 /// What a service answers: an HTTP status and a JSON object.
-public struct ShopReply: Sendable, Equatable {
-    public var status: Int
-    public var body: JSONValue
+struct ShopReply: Sendable, Equatable {
+    var status: Int
+    var body: JSONValue
 
-    public init(status: Int, body: JSONValue) {
+    init(status: Int, body: JSONValue) {
         self.status = status
         self.body = body
     }
@@ -17,5 +17,5 @@ public struct ShopReply: Sendable, Equatable {
     }
 
     /// The `error` field of a refusal; nil for a success.
-    public var errorCode: String? { body["error"]?.stringValue }
+    var errorCode: String? { body["error"]?.stringValue }
 }

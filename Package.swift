@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Interpreter", targets: ["Interpreter"]),
         .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
         .library(name: "Actions", targets: ["Actions"]),
+        .library(name: "DemoShop", targets: ["DemoShop"]),
         .executable(name: "sagactl", targets: ["sagactl"]),
     ],
     dependencies: [
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -39,9 +41,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "DemoShop",
+            dependencies: [
+                "StateLang",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
             name: "SagaCLI",
             dependencies: [
-                "StateLang", "Interpreter", "SQLiteStore", "Actions",
+                "StateLang", "Interpreter", "SQLiteStore", "Actions", "DemoShop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +68,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "DemoShopTests",
+            dependencies: ["DemoShop", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(
             name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],
             exclude: ["Fixtures"]),

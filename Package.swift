@@ -73,7 +73,7 @@ let package = Package(
             dependencies: ["DemoShop", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
-            name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],
+            name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions", "DemoShop"],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -18,9 +18,11 @@ extension SagaEngine {
     /// this host that no longer exists), then applies the `RecoverStrategy` of every top-level
     /// instance that ended `unknown` (Compensate: roll back; Forward: retry forward).
     /// Runs up to `concurrency` instances at once.
-    public func recover(concurrency: Int = 64, includeUnknown: Bool = true) async throws -> RecoveryReport {
+    public func recover(concurrency: Int = 64, includeUnknown: Bool = true,
+                        maxWait: TimeInterval = 300) async throws -> RecoveryReport {
         return try await withLeaseRenewal { [self] in
             var report = RecoveryReport()
+            let deadline = clock.now().addingTimeInterval(maxWait)
             while true {
                 let now = clock.now()
                 let claimed = try await store.claim(
@@ -28,20 +30,29 @@ extension SagaEngine {
                     deadOwners: try await deadOwners(), limit: max(concurrency * 4, 64))
                 // Children are driven by their parents, which take them over when they resume.
                 let topLevel = claimed.filter { $0.parentID == nil }
-                if topLevel.isEmpty { break }
-                let results = await runAll(topLevel, concurrency: concurrency) { record in
-                    try await self.continueInstance(record, .resume)
-                }
-                for (id, result) in results {
-                    switch result {
-                    case .success(let record): report.resumed.append(record)
-                    case .failure(let error): report.errors.append((id, "\(error)"))
+                if !topLevel.isEmpty {
+                    let results = await runAll(topLevel, concurrency: concurrency) { record in
+                        try await self.continueInstance(record, .resume)
                     }
+                    for (id, result) in results {
+                        switch result {
+                        case .success(let record): report.resumed.append(record)
+                        case .failure(let error): report.errors.append((id, "\(error)"))
+                        }
+                    }
+                    continue
                 }
-                if claimed.count == topLevel.count, topLevel.count < max(concurrency * 4, 64) { break }
+                // Abandoned instances in a retry backoff are claimable only once due: wait.
+                guard let due = try await nextAbandonedWake(), due < deadline else { break }
+                try await clock.sleep(until: max(due, clock.now().addingTimeInterval(0.01)))
             }
-            // Messages whose dispatcher died are due again: deliver them (one pass).
-            try await deliverDueOutbox()
+            // Messages whose dispatcher died, and those in backoff: deliver until none is pending.
+            while true {
+                try await deliverDueOutbox()
+                let pending = try await store.listOutbox(status: .pending, limit: 10_000)
+                guard let due = pending.map(\.nextAttemptAt).min(), clock.now() < deadline else { break }
+                try await clock.sleep(until: min(max(due, clock.now().addingTimeInterval(0.01)), deadline))
+            }
             if includeUnknown {
                 let unknown = try await store.listInstances(InstanceQuery(status: .unknown, topLevelOnly: true, limit: 100_000))
                 let results = await runAll(unknown, concurrency: concurrency) { record in
@@ -58,6 +69,24 @@ extension SagaEngine {
             }
             return report
         }
+    }
+
+    /// The earliest wake time of a top-level live instance nobody alive holds (no owner, an
+    /// expired lease, or a dead owner on this host); nil when there is none.
+    func nextAbandonedWake() async throws -> Date? {
+        let dead = try await deadOwners()
+        let now = clock.now()
+        var earliest: Date?
+        for status in [InstanceStatus.running, .compensating] {
+            for record in try await store.listInstances(InstanceQuery(status: status, topLevelOnly: true, limit: 100_000)) {
+                let free = record.leaseOwner == nil || record.leaseOwner.map(dead.contains) == true
+                    || (record.leaseExpiresAt.map { $0 < now } ?? false)
+                guard free else { continue }
+                let due = record.wakeAt ?? now
+                earliest = min(earliest ?? due, due)
+            }
+        }
+        return earliest
     }
 
     /// Runs `body` over `records` with at most `concurrency` at a time.

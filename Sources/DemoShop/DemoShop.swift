@@ -24,14 +24,17 @@ public enum DemoShop {
         let ledgers: [any ServiceLedger] = [
             InventoryLedger(), OrdersLedger(), PaymentsLedger(), PointsLedger(), NotificationsLedger(),
         ]
-        var databases: [ServiceDatabase] = []
-        do {
-            for ledger in ledgers {
-                databases.append(try ServiceDatabase(ledger: ledger, directory: directory, seed: seed))
+        let databases = try await offPool {
+            var databases: [ServiceDatabase] = []
+            do {
+                for ledger in ledgers {
+                    databases.append(try ServiceDatabase(ledger: ledger, directory: directory, seed: seed))
+                }
+            } catch {
+                for database in databases { try database.close() }
+                throw error
             }
-        } catch {
-            for database in databases { try database.close() }
-            throw error
+            return databases
         }
         let injector = FaultInjector(spec: faults)
         let down = faults.initiallyDown
@@ -57,7 +60,19 @@ public enum DemoShop {
                 for server in servers {
                     group.addTask { try await server.run() }
                 }
-                try await group.waitForAll()
+                // When one server fails, stop the others gracefully, then report the failure.
+                var failure: (any Error)?
+                while true {
+                    do {
+                        guard try await group.next() != nil else { break }
+                    } catch {
+                        if failure == nil {
+                            failure = error
+                            for server in servers { _ = server.send(.stop) }
+                        }
+                    }
+                }
+                if let failure { throw failure }
             }
         }
         var bound: [ShopService: Int] = [:]
@@ -73,9 +88,9 @@ public enum DemoShop {
                 }
             }
         } catch {
-            task.cancel()
+            for server in servers { _ = server.send(.stop) }
             let outcome = await task.result
-            for database in databases { try database.close() }
+            try await offPool { for database in databases { try database.close() } }
             if case .failure(let failure) = outcome, !(failure is CancellationError) { throw failure }
             throw error
         }

@@ -71,7 +71,8 @@ public final class RunningShop: Sendable {
             _ = server.send(.stop)
         }
         let outcome = await task.result
-        for server in servers.values { try server.database.close() }
+        let databases = servers.values.map(\.database)
+        try await offPool { for database in databases { try database.close() } }
         if case .failure(let error) = outcome, !(error is CancellationError) { throw error }
     }
 }

@@ -133,7 +133,7 @@ struct LedgerTests {
             #expect(notObject.status == 400)
             let notJSON = await RawHTTPClient.post(
                 port: shop.ports[.inventory]!, path: "/reserve", headers: ["Idempotency-Key": "k1", "Saga-Instance": "s1"],
-                body: "{productId: 1", timeout: .seconds(10))
+                body: "{productId: 1", timeout: .seconds(60))
             #expect(notJSON.status == 400)
             #expect(notJSON.errorCode == "BadRequest")
             let wrongType = await shop.call(.reserve, ["productId": "one", "quantity": 1], key: "k2", saga: "s1")
@@ -142,12 +142,12 @@ struct LedgerTests {
 
             let unknown = await RawHTTPClient.post(
                 port: shop.ports[.inventory]!, path: "/pay", headers: ["Idempotency-Key": "k4", "Saga-Instance": "s1"],
-                body: "{}", timeout: .seconds(10))
+                body: "{}", timeout: .seconds(60))
             #expect(unknown.status == 404)
             #expect(unknown.errorCode == "UnknownOperation")
             let get = await RawHTTPClient.exchange(
                 port: shop.ports[.inventory]!,
-                request: Array("GET /reserve HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), timeout: .seconds(10))
+                request: Array("GET /reserve HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), timeout: .seconds(60))
             #expect(get.status == 405)
         }
     }

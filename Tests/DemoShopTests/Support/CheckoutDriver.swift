@@ -12,7 +12,7 @@ struct CheckoutDriver {
     let shop: RunningShop
     /// Attempts per step before a forward step is given up (and compensated as uncertain).
     var maxAttempts = 30
-    var timeout: Duration = .seconds(5)
+    var timeout: Duration = .seconds(20)
 
     private struct Step {
         var operation: ShopOperation

@@ -32,10 +32,12 @@ func withShop<T: Sendable>(
 }
 
 extension RunningShop {
-    /// `POST /{operation}` to the operation's service with the saga headers.
+    /// `POST /{operation}` to the operation's service with the saga headers. The default
+    /// deadline is generous: handlers share the cooperative pool with every other test, and
+    /// synchronous tests elsewhere can hold it for many seconds.
     func call(
         _ operation: ShopOperation, _ body: JSONValue, key: String?, saga: String?, state: String? = nil,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(60)
     ) async -> ClientOutcome {
         var headers: [String: String] = [:]
         if let key { headers["Idempotency-Key"] = key }
@@ -73,9 +75,10 @@ enum ShopDatabaseAccess {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` until it holds or `timeout` passes (checking once more after it);
+/// returns whether it held.
 func eventually(
-    timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

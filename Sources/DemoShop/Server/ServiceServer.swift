@@ -131,6 +131,9 @@ final class ServiceServer: Sendable {
             case applicationEnded
             case command(Command?)
         }
+        // Set before the graceful shutdown starts: the application may end before the mailbox
+        // task's result is seen, and must not then look like an unexpected end.
+        let shutdownRequested = Locked(false)
         let (command, failure) = await withThrowingTaskGroup(of: Outcome.self) { tasks -> (Command?, (any Error)?) in
             tasks.addTask {
                 try await group.run()
@@ -143,6 +146,7 @@ final class ServiceServer: Sendable {
                         ack(.success(()))
                     case .down, .stop:
                         holdRelease.fire()
+                        shutdownRequested.withLock { $0 = true }
                         await group.triggerGracefulShutdown()
                         return .command(command)
                     }
@@ -159,13 +163,13 @@ final class ServiceServer: Sendable {
                     case .command(let received):
                         command = received
                         expectingEnd = true
-                    case .applicationEnded where !expectingEnd && !Task.isCancelled:
+                    case .applicationEnded where !expectingEnd && !shutdownRequested.withLock({ $0 }) && !Task.isCancelled:
                         failure = ServerEndedError(service: service)
                         tasks.cancelAll()
                     case .applicationEnded:
                         break
                     }
-                } catch is CancellationError where expectingEnd || Task.isCancelled {
+                } catch is CancellationError where expectingEnd || shutdownRequested.withLock({ $0 }) || Task.isCancelled {
                     // The application ends this way when its task is cancelled.
                 } catch {
                     failure = failure ?? error

@@ -12,6 +12,12 @@ enum EngineSetup {
         engine.setHandler(ExecAction(), for: .exec)
         let http = HTTPAction()
         CommandResources.current?.onClose { try await http.shutdown() }
+        // Every change of a service's circuit is logged; failed-fast calls carry CircuitOpen
+        // into the step's history, where `sagactl status` and `history` show it.
+        http.observeCircuits { change in
+            let colour = Terminal.colourErr
+            Terminal.err(Terminal.paint("circuit", "1;33", enabled: colour) + " \(change)\n")
+        }
         engine.setHandler(http, for: .http)
         engine.setServiceBindings(services)
         engine.setSubMachineResolver { name in SiblingWorkflows.shared.path(named: name) }

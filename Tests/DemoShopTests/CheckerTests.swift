@@ -60,6 +60,9 @@ struct CheckerTests {
         #expect(statistics.emptyCompensations == 1)
         #expect(statistics.refusedLateForwards == 1)
         #expect(report.description.hasPrefix("consistency check passed"))
+        let json = try JSONEncoder().encode(report)
+        #expect(String(decoding: json, as: UTF8.self).contains(#""passed":true"#))
+        #expect(try JSONDecoder().decode(CheckReport.self, from: json) == report)
         }
     }
 

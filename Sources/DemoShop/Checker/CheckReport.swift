@@ -15,6 +15,27 @@ public struct CheckReport: Sendable, Equatable, Codable, CustomStringConvertible
         self.statistics = statistics
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case passed, violations, unsettledSagas, statistics
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            violations: try container.decode([Violation].self, forKey: .violations),
+            unsettledSagas: try container.decode([String].self, forKey: .unsettledSagas),
+            statistics: try container.decode(ShopStatistics.self, forKey: .statistics))
+    }
+
+    /// Encodes `passed` too, for scripts reading `--json` output.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(passed, forKey: .passed)
+        try container.encode(violations, forKey: .violations)
+        try container.encode(unsettledSagas, forKey: .unsettledSagas)
+        try container.encode(statistics, forKey: .statistics)
+    }
+
     public func violations(of invariant: Invariant) -> Violation? {
         violations.first { $0.invariant == invariant }
     }

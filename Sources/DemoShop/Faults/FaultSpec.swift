@@ -80,11 +80,14 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         var settings: [String] = []
+        var extraDelay = delay
         switch kind {
         case .down(let duration):
             return "\(target.service?.rawValue ?? "*"):down" + (duration.map { "=\(FaultDuration.format($0))" } ?? "")
         case .latency(let amount):
-            settings.append("latency=\(FaultDuration.format(amount))")
+            // A latency rule's own delay and its added delay are one wait.
+            settings.append("latency=\(FaultDuration.format(amount + delay))")
+            extraDelay = .zero
         case .serverError(let status):
             settings.append("kind=5xx")
             if status != FaultKind.defaultServerErrorStatus { settings.append("status=\(status)") }
@@ -97,7 +100,7 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
             settings.append("kind=drop")
         }
         if rate != 1 { settings.append("rate=\(rate)") }
-        if delay != .zero { settings.append("latency=\(FaultDuration.format(delay))") }
+        if extraDelay != .zero { settings.append("latency=\(FaultDuration.format(extraDelay))") }
         return "\(target):\(settings.joined(separator: ","))"
     }
 }

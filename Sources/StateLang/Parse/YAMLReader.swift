@@ -19,10 +19,31 @@ public struct YAMLReader {
         public var diagnostics: [Diagnostic]
     }
 
-    private enum Frame {
-        case mapping(start: SourcePosition, entries: [SyntaxEntry], pendingKey: (String, SourceRange)?,
-                     anchor: String?, seen: [String: SourceRange], badKey: Bool)
-        case sequence(start: SourcePosition, items: [SyntaxNode], anchor: String?)
+    /// A collection being read. A class, so that adding a child mutates the frame on the
+    /// stack in place: popping a value, appending to its array and pushing it back copied the
+    /// array each time (quadratic in the number of entries in a debug build).
+    private final class Frame {
+        enum Kind { case mapping, sequence }
+
+        let kind: Kind
+        let start: SourcePosition
+        let anchor: String?
+        /// A mapping's entries, first value of each key.
+        var entries: [SyntaxEntry] = []
+        /// A sequence's items.
+        var items: [SyntaxNode] = []
+        /// A mapping's key read and waiting for its value.
+        var pendingKey: (String, SourceRange)?
+        /// A mapping's keys so far, where each was first written.
+        var seen: [String: SourceRange] = [:]
+        /// The pending key is not a string: its value is read and dropped.
+        var badKey = false
+
+        init(_ kind: Kind, start: SourcePosition, anchor: String?) {
+            self.kind = kind
+            self.start = start
+            self.anchor = anchor
+        }
     }
 
     public func read(_ text: String) -> Result {
@@ -58,45 +79,43 @@ public struct YAMLReader {
 
             // Adds a finished node to its parent, or makes it the root.
             func attach(_ node: SyntaxNode, asKeyText keyText: String?) {
-                guard let top = stack.popLast() else {
+                guard let top = stack.last else {
                     root = node
                     return
                 }
-                switch top {
-                case .sequence(let start, var items, let anchor):
-                    items.append(node)
-                    stack.append(.sequence(start: start, items: items, anchor: anchor))
-                case .mapping(let start, var entries, let pendingKey, let anchor, var seen, let badKey):
-                    if let (key, keyRange) = pendingKey {
-                        if !badKey {
-                            if let first = seen[key] {
+                switch top.kind {
+                case .sequence:
+                    top.items.append(node)
+                case .mapping:
+                    if let (key, keyRange) = top.pendingKey {
+                        if !top.badKey {
+                            if let first = top.seen[key] {
                                 diagnostics.append(Diagnostic(
                                     .duplicateKey, "duplicate key '\(key)' in this mapping", at: keyRange,
                                     notes: [DiagnosticNote("'\(key)' is first defined here", at: first)],
                                     hint: "remove one of them; sagactl keeps the first"))
                             } else {
-                                seen[key] = keyRange
-                                entries.append(SyntaxEntry(key: key, keyRange: keyRange, value: node))
+                                top.seen[key] = keyRange
+                                top.entries.append(SyntaxEntry(key: key, keyRange: keyRange, value: node))
                             }
                         }
-                        stack.append(.mapping(start: start, entries: entries, pendingKey: nil, anchor: anchor,
-                                              seen: seen, badKey: false))
+                        top.pendingKey = nil
+                        top.badKey = false
                     } else if let keyText {
-                        stack.append(.mapping(start: start, entries: entries, pendingKey: (keyText, node.range),
-                                              anchor: anchor, seen: seen, badKey: false))
+                        top.pendingKey = (keyText, node.range)
                     } else {
                         diagnostics.append(Diagnostic(
                             .nonStringKey, "a mapping key must be a string, not \(node.kindDescription)",
                             at: node.range, hint: "write the key as a plain or quoted string"))
-                        stack.append(.mapping(start: start, entries: entries, pendingKey: ("", node.range),
-                                              anchor: anchor, seen: seen, badKey: true))
+                        top.pendingKey = ("", node.range)
+                        top.badKey = true
                     }
                 }
             }
 
             var expectingKey: Bool {
-                if case .mapping(_, _, let pending, _, _, _)? = stack.last { return pending == nil }
-                return false
+                guard let top = stack.last, top.kind == .mapping else { return false }
+                return top.pendingKey == nil
             }
 
             while true {
@@ -180,26 +199,18 @@ public struct YAMLReader {
                         return Result(root: nil, diagnostics: diagnostics)
                     }
                     if event.type == YAML_MAPPING_START_EVENT {
-                        let anchor = cString(event.data.mapping_start.anchor)
-                        stack.append(.mapping(start: start, entries: [], pendingKey: nil, anchor: anchor,
-                                              seen: [:], badKey: false))
+                        stack.append(Frame(.mapping, start: start, anchor: cString(event.data.mapping_start.anchor)))
                     } else {
-                        let anchor = cString(event.data.sequence_start.anchor)
-                        stack.append(.sequence(start: start, items: [], anchor: anchor))
+                        stack.append(Frame(.sequence, start: start, anchor: cString(event.data.sequence_start.anchor)))
                     }
                 case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
                     guard let frame = stack.popLast() else { break }
-                    let node: SyntaxNode
-                    let anchor: String?
-                    switch frame {
-                    case .mapping(let s, let entries, _, let a, _, _):
-                        node = SyntaxNode(.mapping(entries), range: SourceRange(start: s, end: end))
-                        anchor = a
-                    case .sequence(let s, let items, let a):
-                        node = SyntaxNode(.sequence(items), range: SourceRange(start: s, end: end))
-                        anchor = a
+                    let range = SourceRange(start: frame.start, end: end)
+                    let node = switch frame.kind {
+                    case .mapping: SyntaxNode(.mapping(frame.entries), range: range)
+                    case .sequence: SyntaxNode(.sequence(frame.items), range: range)
                     }
-                    if let anchor { anchors[anchor] = node }
+                    if let anchor = frame.anchor { anchors[anchor] = node }
                     attach(node, asKeyText: nil)
                 default:
                     break

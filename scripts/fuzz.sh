@@ -122,7 +122,8 @@ for target in "${targets[@]}"; do
   log="$out/logs/$target.log"
   set +e
   # Leak detection is off: the Swift runtime's metadata caches look like leaks to LeakSanitizer.
-  ASAN_OPTIONS=detect_leaks=0 \
+  # Swift's own backtracer is off: under ASan it trips over itself and hides the real report.
+  ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no \
     "$out/$target-fuzzer" "$corpus" "$seeds" -dict="$dict" -max_len=$max_len -timeout=10 \
       -rss_limit_mb=4096 -max_total_time="$seconds" -detect_leaks=0 -print_final_stats=1 \
       -artifact_prefix="$out/artifacts/$target-" > "$log" 2>&1

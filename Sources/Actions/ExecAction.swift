@@ -8,7 +8,7 @@ import StateLang
 /// the environment. Standard output is the JSON result (empty means null). A non-zero exit is
 /// an error named by the first line of standard error when that line is a name
 /// (`ActionError.OutOfStock`), otherwise `ActionError.Exit<code>`. Cancelling the call (a
-/// timeout) kills the process.
+/// timeout) kills the process and every process it started in its process group.
 public struct ExecAction: ActionHandler {
     /// Output beyond this many bytes is an error (`ActionError.OutputTooLarge`).
     public var maxOutputBytes: Int
@@ -69,6 +69,10 @@ public struct ExecAction: ActionHandler {
             return Self.outcome(status: process.terminationStatus, reason: process.terminationReason,
                                 output: output, errors: errors, limit: limit)
         } onCancel: {
+            // Foundation starts the child in a process group of its own (its pid is the group
+            // id), so this also stops what it started: a shell script's `sleep` would otherwise
+            // keep the output pipes open, and the call would end only when the sleep does.
+            kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
         }
     }

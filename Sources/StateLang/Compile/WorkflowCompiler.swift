@@ -155,11 +155,9 @@ public struct WorkflowCompiler {
             guard let nextName = entry.next, let next = index[nextName.value] else { ok = false; continue }
             catches.append(CatchRoute(exceptions: entry.exceptions?.value.map(\.value) ?? ["Throwable"], next: next, range: entry.range))
         }
-        var compensate: StateID?
-        if let name = state.compensateState {
-            compensate = index[name.value]
-            if compensate == nil { ok = false }
-        }
+        // A `CompensateState` that names no state is only a warning (SL0104,
+        // decisions/0006): compensating this state stops there, as if it had none.
+        let compensate = state.compensateState.flatMap { index[$0.value] }
         guard ok else { return nil }
         return TaskSpec(input: input, output: output, status: status, retry: retry, catches: catches,
                         compensateState: compensate, isForUpdate: state.isUpdate,
@@ -172,6 +170,12 @@ public struct WorkflowCompiler {
     mutating func template(_ root: SyntaxNode) -> ValueTemplate? {
         switch root.kind {
         case .scalar(let scalar):
+            if case .double(let d) = scalar.value, !d.isFinite {
+                // JSON has no infinity or NaN: the value would silently reach the service as null.
+                bag.add(.wrongType, "'\(scalar.text)' is not a finite number, so it cannot be passed as JSON",
+                        at: root.range, hint: "write a number within ±1.8e308, or quote it to pass it as text")
+                return nil
+            }
             guard case .string(let text) = scalar.value, text.hasPrefix("$") else { return .literal(scalar.value) }
             let start = contentStart(root.range, style: scalar.style)
             do {

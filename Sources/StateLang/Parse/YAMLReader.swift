@@ -11,6 +11,10 @@ public struct YAMLReader {
     public var maxDepth = 200
     /// Alias expansion beyond this many nodes is rejected (a "billion laughs" document).
     public var maxNodes = 2_000_000
+    /// Alias expansion beyond this many bytes of scalar text is rejected: a few aliases of a
+    /// long string make a document far larger than its file without many nodes, and every
+    /// later phase (the fingerprint first) walks the expanded tree. Twice the largest file.
+    public var maxExpandedBytes = 2 * WorkflowLoader.maxFileBytes
 
     public init() {}
 
@@ -66,6 +70,7 @@ public struct YAMLReader {
             var root: SyntaxNode?
             var documents = 0
             var nodeCount = 0
+            var expandedBytes = 0
 
             func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, _ length: Int) -> String {
                 guard let pointer else { return "" }
@@ -149,6 +154,7 @@ public struct YAMLReader {
                     nodeCount += 1
                     let scalarData = event.data.scalar
                     let text = string(scalarData.value, Int(scalarData.length))
+                    expandedBytes += Int(scalarData.length)
                     let style: ScalarStyle
                     switch scalarData.style {
                     case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -183,9 +189,12 @@ public struct YAMLReader {
                         return Result(root: nil, diagnostics: diagnostics)
                     }
                     nodeCount += measure.nodes
-                    if nodeCount > maxNodes {
+                    expandedBytes += measure.bytes
+                    if nodeCount > maxNodes || expandedBytes > maxExpandedBytes {
+                        let size = nodeCount > maxNodes
+                            ? "\(maxNodes) nodes" : "\(WorkflowLoader.mebibytes(maxExpandedBytes)) of text"
                         diagnostics.append(Diagnostic(
-                            .aliasExpansion, "aliases expand to more than \(maxNodes) nodes",
+                            .aliasExpansion, "aliases expand to more than \(size)",
                             at: SourceRange(start: start, end: end),
                             hint: "write the repeated parts out, or use fewer nested aliases"))
                         return Result(root: nil, diagnostics: diagnostics)
@@ -219,23 +228,26 @@ public struct YAMLReader {
         }
     }
 
-    /// How many nodes `node` holds, and how many collections deep it nests (0 for a scalar).
-    private static func measure(_ node: SyntaxNode) -> (nodes: Int, depth: Int) {
+    /// How many nodes `node` holds, how many collections deep it nests (0 for a scalar), and
+    /// how many bytes of scalar text it holds.
+    private static func measure(_ node: SyntaxNode) -> (nodes: Int, depth: Int, bytes: Int) {
         var count = 0
         var depth = 0
+        var bytes = 0
         var pending = [(node, 0)]
         while let (next, level) = pending.popLast() {
             count += 1
             switch next.kind {
-            case .scalar: break
+            case .scalar(let scalar): bytes += scalar.text.utf8.count
             case .sequence(let items):
                 depth = max(depth, level + 1)
                 pending += items.map { ($0, level + 1) }
             case .mapping(let entries):
                 depth = max(depth, level + 1)
                 pending += entries.map { ($0.value, level + 1) }
+                bytes += entries.reduce(0) { $0 + $1.key.utf8.count }
             }
         }
-        return (count, depth)
+        return (count, depth, bytes)
     }
 }

@@ -105,7 +105,13 @@ public struct ExecAction: ActionHandler {
         if output.1 {
             return .failure(ActionFailure(ErrorName("ActionError.OutputTooLarge"), "the command printed more than \(limit) bytes"))
         }
-        let text = String(decoding: output.0, as: UTF8.self)
+        // Decoding leniently would turn each bad byte into U+FFFD and pass changed data on.
+        let bytes = [UInt8](output.0)
+        if let bad = WorkflowLoader.firstInvalidUTF8(bytes) {
+            return .failure(ActionFailure(ErrorName("ActionError.InvalidOutput"),
+                                          "the command's output is not UTF-8 text (byte \(WorkflowLoader.hexByte(bytes[bad])) at offset \(bad))"))
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         if text.allSatisfy(\.isWhitespace) { return .success(.null) }
         do {
             return .success(try JSONValue(parsing: text))

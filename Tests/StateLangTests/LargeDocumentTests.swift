@@ -37,15 +37,15 @@ struct LargeDocumentTests {
         }
         #expect(entries.count == 5_001)
         #expect(entries.map(\.key) == (0...5_000).map { "S\($0)" })
-        // Each state takes 6 lines after the 3 header lines: S4999 starts on line 4 + 4999 * 6.
-        #expect(entries[4_999].keyRange.start == SourcePosition(line: 4 + 4_999 * 6, column: 3))
+        // Each state takes 5 lines after the 3 header lines: S4999 starts on line 4 + 4999 * 5.
+        #expect(entries[4_999].keyRange.start == SourcePosition(line: 4 + 4_999 * 5, column: 3))
         guard case .mapping(let last) = entries[4_999].value.kind else {
             Issue.record("S4999 is not a map")
             return
         }
         #expect(last.map(\.key) == ["Type", "ServiceName", "ServiceMethod", "Next"])
         #expect(last[3].value.scalar?.text == "S5000")
-        #expect(last[3].value.range.start == SourcePosition(line: 4 + 4_999 * 6 + 4, column: 11))
+        #expect(last[3].value.range.start == SourcePosition(line: 4 + 4_999 * 5 + 4, column: 11))
     }
 
     @Test func fiveThousandStatesCompile() throws {

@@ -96,8 +96,11 @@ struct NodeReader {
             let suggestion = Suggestion.closest(to: entry.key, in: known)
             let message = "unknown key '\(entry.key)' in \(context)"
                 + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-            bag.add(.unknownKey, message, at: entry.keyRange,
-                    hint: suggestion == nil ? "it is ignored; keys are case-sensitive" : nil)
+            // libyaml implements YAML 1.2, which has no merge keys: `<<: *defaults` is a key.
+            let hint = entry.key == "<<"
+                ? "YAML merge keys are not supported; write the keys out, or repeat the whole value with an alias"
+                : suggestion == nil ? "it is ignored; keys are case-sensitive" : nil
+            bag.add(.unknownKey, message, at: entry.keyRange, hint: hint)
         }
         return unknown
     }

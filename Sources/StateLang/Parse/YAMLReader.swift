@@ -23,6 +23,23 @@ public struct YAMLReader {
         public var diagnostics: [Diagnostic]
     }
 
+    /// What a finished node holds: what an alias of it adds to the document when expanded.
+    /// Kept with every node as it is built, so an alias costs nothing to measure.
+    private struct Size {
+        /// Nodes, itself included (keys are not nodes).
+        var nodes: Int
+        /// Collections nested, itself included: 0 for a scalar.
+        var depth: Int
+        /// Bytes of scalar text, keys included.
+        var bytes: Int
+
+        mutating func add(_ child: Size) {
+            nodes += child.nodes
+            depth = max(depth, child.depth + 1)
+            bytes += child.bytes
+        }
+    }
+
     /// A collection being read. A class, so that adding a child mutates the frame on the
     /// stack in place: popping a value, appending to its array and pushing it back copied the
     /// array each time (quadratic in the number of entries in a debug build).
@@ -42,6 +59,8 @@ public struct YAMLReader {
         var seen: [String: SourceRange] = [:]
         /// The pending key is not a string: its value is read and dropped.
         var badKey = false
+        /// What the collection holds so far.
+        var size = Size(nodes: 1, depth: 1, bytes: 0)
 
         init(_ kind: Kind, start: SourcePosition, anchor: String?) {
             self.kind = kind
@@ -66,7 +85,7 @@ public struct YAMLReader {
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
 
             var stack: [Frame] = []
-            var anchors: [String: SyntaxNode] = [:]
+            var anchors: [String: (node: SyntaxNode, size: Size)] = [:]
             var root: SyntaxNode?
             var documents = 0
             var nodeCount = 0
@@ -83,7 +102,7 @@ public struct YAMLReader {
             }
 
             // Adds a finished node to its parent, or makes it the root.
-            func attach(_ node: SyntaxNode, asKeyText keyText: String?) {
+            func attach(_ node: SyntaxNode, size: Size, asKeyText keyText: String?) {
                 guard let top = stack.last else {
                     root = node
                     return
@@ -91,6 +110,7 @@ public struct YAMLReader {
                 switch top.kind {
                 case .sequence:
                     top.items.append(node)
+                    top.size.add(size)
                 case .mapping:
                     if let (key, keyRange) = top.pendingKey {
                         if !top.badKey {
@@ -102,12 +122,14 @@ public struct YAMLReader {
                             } else {
                                 top.seen[key] = keyRange
                                 top.entries.append(SyntaxEntry(key: key, keyRange: keyRange, value: node))
+                                top.size.add(size)
                             }
                         }
                         top.pendingKey = nil
                         top.badKey = false
                     } else if let keyText {
                         top.pendingKey = (keyText, node.range)
+                        top.size.bytes += size.bytes
                     } else {
                         diagnostics.append(Diagnostic(
                             .nonStringKey, "a mapping key must be a string, not \(node.kindDescription)",
@@ -168,19 +190,21 @@ public struct YAMLReader {
                     let node = SyntaxNode(
                         .scalar(ScalarSyntax(text: text, style: style, tag: tag)),
                         range: SourceRange(start: start, end: end))
-                    if let anchor = cString(scalarData.anchor) { anchors[anchor] = node }
-                    attach(node, asKeyText: expectingKey ? text : nil)
+                    let size = Size(nodes: 1, depth: 0, bytes: Int(scalarData.length))
+                    if let anchor = cString(scalarData.anchor) { anchors[anchor] = (node, size) }
+                    attach(node, size: size, asKeyText: expectingKey ? text : nil)
                 case YAML_ALIAS_EVENT:
                     let name = cString(event.data.alias.anchor) ?? ""
-                    guard var node = anchors[name] else {
+                    guard let anchored = anchors[name] else {
                         diagnostics.append(Diagnostic(
                             .syntaxError, "unknown alias '*\(name)'", at: SourceRange(start: start, end: end)))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
-                    let measure = YAMLReader.measure(node)
+                    var node = anchored.node
+                    let size = anchored.size
                     // The copy counts towards the depth limit as if written out: chained
                     // aliases would otherwise build trees thousands of levels deep.
-                    if stack.count + measure.depth > maxDepth {
+                    if stack.count + size.depth > maxDepth {
                         diagnostics.append(Diagnostic(
                             .nestingTooDeep,
                             "this alias nests values more than \(maxDepth) levels deep",
@@ -188,19 +212,19 @@ public struct YAMLReader {
                             hint: "an alias counts as the value it names, written out here"))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
-                    nodeCount += measure.nodes
-                    expandedBytes += measure.bytes
+                    nodeCount += size.nodes
+                    expandedBytes += size.bytes
                     if nodeCount > maxNodes || expandedBytes > maxExpandedBytes {
-                        let size = nodeCount > maxNodes
+                        let limit = nodeCount > maxNodes
                             ? "\(maxNodes) nodes" : "\(WorkflowLoader.mebibytes(maxExpandedBytes)) of text"
                         diagnostics.append(Diagnostic(
-                            .aliasExpansion, "aliases expand to more than \(size)",
+                            .aliasExpansion, "aliases expand to more than \(limit)",
                             at: SourceRange(start: start, end: end),
                             hint: "write the repeated parts out, or use fewer nested aliases"))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
                     node.range = SourceRange(start: start, end: end)
-                    attach(node, asKeyText: expectingKey ? node.scalar?.text : nil)
+                    attach(node, size: size, asKeyText: expectingKey ? node.scalar?.text : nil)
                 case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
                     nodeCount += 1
                     if stack.count >= maxDepth {
@@ -219,35 +243,12 @@ public struct YAMLReader {
                     case .mapping: SyntaxNode(.mapping(frame.entries), range: range)
                     case .sequence: SyntaxNode(.sequence(frame.items), range: range)
                     }
-                    if let anchor = frame.anchor { anchors[anchor] = node }
-                    attach(node, asKeyText: nil)
+                    if let anchor = frame.anchor { anchors[anchor] = (node, frame.size) }
+                    attach(node, size: frame.size, asKeyText: nil)
                 default:
                     break
                 }
             }
         }
-    }
-
-    /// How many nodes `node` holds, how many collections deep it nests (0 for a scalar), and
-    /// how many bytes of scalar text it holds.
-    private static func measure(_ node: SyntaxNode) -> (nodes: Int, depth: Int, bytes: Int) {
-        var count = 0
-        var depth = 0
-        var bytes = 0
-        var pending = [(node, 0)]
-        while let (next, level) = pending.popLast() {
-            count += 1
-            switch next.kind {
-            case .scalar(let scalar): bytes += scalar.text.utf8.count
-            case .sequence(let items):
-                depth = max(depth, level + 1)
-                pending += items.map { ($0, level + 1) }
-            case .mapping(let entries):
-                depth = max(depth, level + 1)
-                pending += entries.map { ($0.value, level + 1) }
-                bytes += entries.reduce(0) { $0 + $1.key.utf8.count }
-            }
-        }
-        return (count, depth, bytes)
     }
 }

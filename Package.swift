@@ -39,7 +39,12 @@ let package = Package(
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
         .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
-            name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],
+            name: "SagactlTests",
+            dependencies: [
+                "sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions",
+                // StoreFaultTests holds locks and edits headers through a connection of its own.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -185,22 +185,33 @@ struct BadInputCatalogueTests {
         #expect(run.status == 0, "\(run.stderr)")
     }
 
-    @Test("A state named with 10 KB of text, and a Next one letter off: SL0103, too long to suggest")
+    @Test("A state named with 10 KB of text: SL0004 saying how to write so long a key; written so, SL0103 without a suggestion")
     func tenKilobyteStateName() throws {
         let name = String(repeating: "Reserve", count: 1_500)  // 10,500 characters
-        let path = try write("long-name.yaml", """
+        // YAML allows 1024 characters in a key written without `?`.
+        let implicit = try write("long-name.yaml", """
             Name: long-name
             StartState: \(name)
             States:
               \(name):
-                Type: ServiceTask
+                Type: Succeed
+
+            """)
+        let found = try expectDiagnostics(implicit, status: 65, errors: ["SL0004@4:3"])
+        #expect(found.first?.message == "a key longer than 1024 characters must be written as an explicit key")
+        let explicit = try write("long-name-explicit.yaml", """
+            Name: long-name
+            StartState: \(name)
+            States:
+              ? \(name)
+              : Type: ServiceTask
                 ServiceName: svc
                 Next: \(name)x
 
             """)
-        let found = try expectDiagnostics(path, status: 65, errors: ["SL0103@7:11"])
+        let unknown = try expectDiagnostics(explicit, status: 65, errors: ["SL0103@7:11"])
         // Comparing two 10,000-character names costs 10^8 steps: past the suggestion budget.
-        #expect(found.first { $0.id == "SL0103" }.map { !$0.message.contains("did you mean") } == true)
+        #expect(unknown.first { $0.id == "SL0103" }.map { !$0.message.contains("did you mean") } == true)
     }
 
     @Test("5,000 Choices: valid, and an error in the last one is at its line")
@@ -212,9 +223,10 @@ struct BadInputCatalogueTests {
             return text + "    Default: Done\n  Done:\n    Type: Succeed\n"
         }
         _ = try expectDiagnostics(try write("choices.yaml", workflow(last: "[n] == 4999")), status: 0, errors: [])
-        // Line 7 + 2 × 4,999 holds the last Expression; '>' lacks its right side at column 30.
+        // Line 7 + 2 × 4,999 holds the last Expression; '>' lacks its right side, which would
+        // start at column 28 (the text starts at 22).
         _ = try expectDiagnostics(try write("choices-broken.yaml", workflow(last: "[n] > ")), status: 65,
-                                  errors: ["SL0501@\(7 + 2 * 4_999):30"])
+                                  errors: ["SL0501@\(7 + 2 * 4_999):28"])
     }
 
     @Test("An error after a 1 MB line: the line and column are still right")
@@ -231,7 +243,29 @@ struct BadInputCatalogueTests {
         let (status, found) = try validate(try write("typos.yaml", text))
         #expect(status == 65)
         #expect(found.filter { $0.id == "SL0103" }.count == 5_000)
-        #expect(found.first { $0.id == "SL0103" }?.place == "SL0103@6:50")
+        #expect(found.first { $0.id == "SL0103" }?.place == "SL0103@6:51")
+    }
+
+    @Test("Standard output closed by its reader (`| head -c 10`): no crash, the command's own status")
+    func standardOutputClosedEarly() throws {
+        var text = "Name: typos\nStartState: S0\nStates:\n"
+        for i in 0..<2_000 { text += "  S\(i): {Type: Succeed, Nxt: S\(i + 1)}\n" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["validate", "--format", "json", try write("many-warnings.yaml", text)]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read a little, then go away: later writes (hundreds of KB) meet a closed pipe.
+        _ = try out.fileHandleForReading.read(upToCount: 10)
+        try out.fileHandleForReading.close()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0, "warnings only")
+        #expect(!String(decoding: errors, as: UTF8.self).contains("Fatal error"))
     }
 
     // MARK: --input documents

@@ -75,6 +75,26 @@ struct FuzzRegressionTests {
         [1, "x", ["k": false], nil],
     ]
 
+    /// Sixteen nested selections over a three-element list: 3^16 steps, stopped at the budget.
+    @Test func nestedSelectionsStopWithAnError() throws {
+        var text = "true"
+        for _ in 0..<16 { text = "#root[list].?[\(text)].size() > 0" }
+        let expr = try ExpressionParser.parse(text)
+        #expect(throws: EvaluationError.self) { try Evaluator.evaluate(expr, root: ["list": [1, 2, 3]]) }
+        do {
+            _ = try Evaluator.evaluate(expr, root: ["list": [1, 2, 3]])
+        } catch {
+            #expect(error.message.hasPrefix("evaluation stopped after 1000000 steps"))
+        }
+    }
+
+    /// The budget leaves room for real data: a selection over 100,000 elements.
+    @Test func aSelectionOverALargeListFitsTheBudget() throws {
+        let items = JSONValue.array((0..<100_000).map { .object(["qty": .int($0 % 3)]) })
+        let expr = try ExpressionParser.parse("[items].?[[qty] > 1].size()")
+        #expect(try Evaluator.evaluate(expr, root: ["items": items]) == .int(33_333))
+    }
+
     @Test(arguments: expressionReproducers)
     func expressionReproducer(name: String) throws {
         let data = try Data(contentsOf: TestPaths.fixture("fuzz/expression/\(name)"))

@@ -73,7 +73,12 @@ let package = Package(
             dependencies: ["DemoShop", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
-            name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions", "DemoShop"],
+            name: "SagactlTests",
+            dependencies: [
+                "sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions", "DemoShop",
+                // StoreFaultTests holds locks and edits headers through a connection of its own.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,7 @@ import StateLang
 /// the environment. Standard output is the JSON result (empty means null). A non-zero exit is
 /// an error named by the first line of standard error when that line is a name
 /// (`ActionError.OutOfStock`), otherwise `ActionError.Exit<code>`. Cancelling the call (a
-/// timeout) kills the process.
+/// timeout) kills the process and every process it started in its process group.
 public struct ExecAction: ActionHandler {
     /// Output beyond this many bytes is an error (`ActionError.OutputTooLarge`).
     public var maxOutputBytes: Int
@@ -69,6 +69,10 @@ public struct ExecAction: ActionHandler {
             return Self.outcome(status: process.terminationStatus, reason: process.terminationReason,
                                 output: output, errors: errors, limit: limit)
         } onCancel: {
+            // Foundation starts the child in a process group of its own (its pid is the group
+            // id), so this also stops what it started: a shell script's `sleep` would otherwise
+            // keep the output pipes open, and the call would end only when the sleep does.
+            kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
         }
     }
@@ -101,7 +105,13 @@ public struct ExecAction: ActionHandler {
         if output.1 {
             return .failure(ActionFailure(ErrorName("ActionError.OutputTooLarge"), "the command printed more than \(limit) bytes"))
         }
-        let text = String(decoding: output.0, as: UTF8.self)
+        // Decoding leniently would turn each bad byte into U+FFFD and pass changed data on.
+        let bytes = [UInt8](output.0)
+        if let bad = WorkflowLoader.firstInvalidUTF8(bytes) {
+            return .failure(ActionFailure(ErrorName("ActionError.InvalidOutput"),
+                                          "the command's output is not UTF-8 text (byte \(WorkflowLoader.hexByte(bytes[bad])) at offset \(bad))"))
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         if text.allSatisfy(\.isWhitespace) { return .success(.null) }
         do {
             return .success(try JSONValue(parsing: text))

@@ -51,6 +51,13 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
         public var rows = 0
     }
 
+    /// Fault injection for tests, not a setting: `SAGACTL_SQLITE_MAX_PAGE_COUNT=N` caps the
+    /// database at N pages (`PRAGMA max_page_count`, on every connection this store opens), so
+    /// that a write that would grow it past N fails as on a full disk (`SQLITE_FULL`). SQLite
+    /// never lowers the cap below the current size: 1 means "no growth". Read when the store
+    /// opens; used by `StoreFaultTests`.
+    public static let maxPageCountFaultVariable = "SAGACTL_SQLITE_MAX_PAGE_COUNT"
+
     public let path: String
     public let durability: Durability
     /// Seconds to wait for another process's write lock before `StoreError.busy`.
@@ -71,6 +78,9 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "sagactl.store"
+        if let text = ProcessInfo.processInfo.environment[Self.maxPageCountFaultVariable], let pages = Int(text), pages > 0 {
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        }
         do {
             try Self.checkExistingFile(path, configuration: configuration)
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -74,14 +74,32 @@ struct StartOptions: ParsableArguments {
         if input.hasPrefix("@") {
             let path = String(input.dropFirst())
             origin = path
+            let data: Data
             if path == "-" {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                origin = "<stdin>"
+                data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw CommandFailure("cannot read the input file \(path)", hint: "check the path after '@'", code: SagaExit.usage)
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                      let contents = FileManager.default.contents(atPath: path)
+                else {
+                    let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
+                        : isDirectory.boolValue ? "it is a directory" : "permission denied"
+                    throw CommandFailure("cannot read the input file \(path): \(reason)", hint: "check the path after '@'",
+                                         code: SagaExit.usage)
                 }
-                text = String(decoding: data, as: UTF8.self)
+                data = contents
             }
+            // Decoding leniently would turn each bad byte into U+FFFD and change the data unseen.
+            let bytes = [UInt8](data)
+            if let bad = WorkflowLoader.firstInvalidUTF8(bytes) {
+                let position = SourceFile.position(ofByte: bad, in: bytes)
+                throw CommandFailure(
+                    "\(origin):\(position.line):\(position.column): the input is not UTF-8 text "
+                        + "(byte \(WorkflowLoader.hexByte(bytes[bad])) at offset \(bad))",
+                    hint: "JSON must be UTF-8; convert the file, e.g. with iconv -t UTF-8", code: SagaExit.usage)
+            }
+            text = String(decoding: bytes, as: UTF8.self)
         }
         let value: JSONValue
         do {
@@ -106,6 +124,11 @@ struct ServicesOption: ParsableArguments {
 
     func load() throws -> [String: ServiceBinding] {
         guard let services else { return [:] }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: services, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw CommandFailure("cannot read the services file \(services): \(isDirectory.boolValue ? "it is a directory" : "no such file")",
+                                 hint: "check the path given to --services", code: SagaExit.usage)
+        }
         let result = ServicesFile.load(path: services)
         if result.diagnostics.contains(where: { $0.severity == .error }) {
             let renderer = DiagnosticRenderer(colour: Terminal.colourErr)

@@ -170,6 +170,12 @@ public struct WorkflowCompiler {
     mutating func template(_ root: SyntaxNode) -> ValueTemplate? {
         switch root.kind {
         case .scalar(let scalar):
+            if case .double(let d) = scalar.value, !d.isFinite {
+                // JSON has no infinity or NaN: the value would silently reach the service as null.
+                bag.add(.wrongType, "'\(scalar.text)' is not a finite number, so it cannot be passed as JSON",
+                        at: root.range, hint: "write a number within ±1.8e308, or quote it to pass it as text")
+                return nil
+            }
             guard case .string(let text) = scalar.value, text.hasPrefix("$") else { return .literal(scalar.value) }
             let start = contentStart(root.range, style: scalar.style)
             do {
@@ -222,11 +228,25 @@ public struct WorkflowCompiler {
     }
 
     mutating func report(_ error: ExpressionError, text: String, start: SourcePosition) {
-        // Columns map one-to-one while the expression is on one line of the file.
-        let range = SourceRange(at: SourcePosition(line: start.line, column: start.column + error.offset),
-                                length: max(error.length, 1))
-        bag.add(error.code, error.message, at: range,
-                notes: [DiagnosticNote("in the expression '\(text)'")])
+        if isWrittenAsIs(text, at: start) {
+            let range = SourceRange(at: SourcePosition(line: start.line, column: start.column + error.offset),
+                                    length: max(error.length, 1))
+            bag.add(error.code, error.message, at: range, notes: [DiagnosticNote("in the expression '\(text)'")])
+        } else {
+            // A scalar folded over several lines, or with escapes, does not map column for
+            // column onto the file: point at its start and say where in the text.
+            bag.add(error.code, error.message, at: SourceRange(at: start),
+                    notes: [DiagnosticNote("at character \(error.offset + 1) of the expression '\(text)'")])
+        }
+    }
+
+    /// Whether `text` stands in the file exactly as it is, on one line, from `start`. Without
+    /// the file's text (a caller that compiles syntax alone), assume it does.
+    func isWrittenAsIs(_ text: String, at start: SourcePosition) -> Bool {
+        guard let source else { return true }
+        guard let line = source.line(start.line) else { return false }
+        let written = line.unicodeScalars.dropFirst(start.column - 1)
+        return written.starts(with: text.unicodeScalars)
     }
 
     /// Where a scalar's text starts: one column after an opening quote.

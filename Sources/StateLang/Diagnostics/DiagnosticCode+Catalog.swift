@@ -21,7 +21,7 @@ extension DiagnosticCode {
     public static let fileTooLarge = DiagnosticCode("SL0009", "file-too-large", .error,
         "The file is larger than the loader accepts.")
     public static let aliasExpansion = DiagnosticCode("SL0010", "alias-expansion-too-large", .error,
-        "YAML aliases expand to more nodes than the loader accepts.")
+        "YAML aliases expand to more nodes, or more text, than the loader accepts.")
 
     // MARK: SL01xx: names and references
     public static let missingStartState = DiagnosticCode("SL0101", "missing-start-state", .error,

@@ -37,6 +37,11 @@ struct NodeReader {
         switch node.scalar?.value {
         case .int(let i)?: return Located(i, node.range)
         case .double(let d)? where d == d.rounded() && abs(d) < 1e15: return Located(Int(d), node.range)
+        case .double?:
+            // "must be a whole number, not a number" says nothing: name what was written.
+            bag.add(.wrongType, "'\(key)' must be a whole number, not \(node.scalar?.text ?? "")", at: node.range,
+                    hint: "write a whole number between -999999999999999 and 999999999999999")
+            return nil
         default:
             var hint: String? = nil
             if let scalar = node.scalar, scalar.style.isQuoted, Int(scalar.text) != nil {
@@ -51,6 +56,10 @@ struct NodeReader {
         switch node.scalar?.value {
         case .int(let i)?: return Located(Double(i), node.range)
         case .double(let d)? where d.isFinite: return Located(d, node.range)
+        case .double?:
+            bag.add(.wrongType, "'\(key)' must be a finite number, not \(node.scalar?.text ?? "")", at: node.range,
+                    hint: "numbers beyond ±1.8e308, .inf and .nan cannot be used")
+            return nil
         default:
             var hint: String? = nil
             if let scalar = node.scalar, scalar.style.isQuoted, Double(scalar.text) != nil {
@@ -87,8 +96,11 @@ struct NodeReader {
             let suggestion = Suggestion.closest(to: entry.key, in: known)
             let message = "unknown key '\(entry.key)' in \(context)"
                 + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-            bag.add(.unknownKey, message, at: entry.keyRange,
-                    hint: suggestion == nil ? "it is ignored; keys are case-sensitive" : nil)
+            // libyaml implements YAML 1.2, which has no merge keys: `<<: *defaults` is a key.
+            let hint = entry.key == "<<"
+                ? "YAML merge keys are not supported; write the keys out, or repeat the whole value with an alias"
+                : suggestion == nil ? "it is ignored; keys are case-sensitive" : nil
+            bag.add(.unknownKey, message, at: entry.keyRange, hint: hint)
         }
         return unknown
     }

@@ -50,27 +50,47 @@ public enum WorkflowLoader {
     }
 
     public static func load(data: Data, path: String) -> Result {
+        switch decode(data) {
+        case .text(let text): load(text: text, path: path)
+        case .refused(let diagnostic): failure(path, diagnostic)
+        }
+    }
+
+    /// The bytes of a file as text, or why they are not text a workflow (or a services file)
+    /// can be: too large, UTF-16 or UTF-32, a NUL byte, bytes that are not UTF-8.
+    public enum Decoded: Sendable {
+        /// Without a leading UTF-8 byte-order mark.
+        case text(String)
+        case refused(Diagnostic)
+    }
+
+    public static func decode(_ data: Data) -> Decoded {
         if data.count > maxFileBytes {
-            return failure(path, tooLarge("the file is larger than \(mebibytes(maxFileBytes))"))
+            return .refused(tooLarge("the file is larger than \(mebibytes(maxFileBytes))"))
         }
         let bytes = [UInt8](data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...])
         if let encoding = utf16Or32(bytes) {
-            return failure(path, Diagnostic(.notText, "the file is \(encoding) text; workflow files are UTF-8",
-                                            at: nil, hint: "save it as UTF-8"))
+            return .refused(Diagnostic(.notText, "the file is \(encoding) text; workflow files are UTF-8",
+                                       at: nil, hint: "save it as UTF-8"))
         }
         if let nul = bytes.firstIndex(of: 0) {
-            return failure(path, Diagnostic(
+            return .refused(Diagnostic(
                 .notText, "the file contains a NUL byte; it looks like binary data, not a workflow",
                 at: SourceRange(at: SourceFile.position(ofByte: nul, in: bytes))))
         }
         if let bad = firstInvalidUTF8(bytes) {
-            let byte = String(bytes[bad], radix: 16, uppercase: true)
-            return failure(path, Diagnostic(
-                .notText, "the file is not valid UTF-8 text (byte 0x\(byte.count == 1 ? "0" + byte : byte) at offset \(bad))",
+            return .refused(Diagnostic(
+                .notText, "the file is not valid UTF-8 text (byte \(hexByte(bytes[bad])) at offset \(bad))",
                 at: SourceRange(at: SourceFile.position(ofByte: bad, in: bytes)),
                 hint: "save it as UTF-8; binary files cannot be workflows"))
         }
-        return load(text: String(decoding: bytes, as: UTF8.self), path: path)
+        return .text(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `0xE9`.
+    public static func hexByte(_ byte: UInt8) -> String {
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "0x" + (hex.count == 1 ? "0" + hex : hex)
     }
 
     public static func load(text: String, path: String) -> Result {
@@ -110,7 +130,7 @@ public enum WorkflowLoader {
     }
 
     /// "8 MiB", "9.5 MiB": one decimal unless whole.
-    static func mebibytes(_ bytes: Int) -> String {
+    public static func mebibytes(_ bytes: Int) -> String {
         let tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024)
         return tenths % 10 == 0 ? "\(tenths / 10) MiB" : "\(tenths / 10).\(tenths % 10) MiB"
     }
@@ -133,7 +153,7 @@ public enum WorkflowLoader {
 
     /// The offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
     /// surrogates and values past U+10FFFF are invalid), or nil when all of it is valid.
-    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    public static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
         var offset = 0

@@ -42,6 +42,14 @@ extension YAMLReader {
                               at: SourceRange(at: place(parser.context_mark)),
                               hint: "add the closing quote; the string runs to the end of the file")
         }
+        if problem == "mapping values are not allowed in this context" || problem == "could not find expected ':'",
+            let keyStart = line.firstIndex(where: { $0 != " " && $0 != "-" }), mark.column - 1 - keyStart > 1024 {
+            // YAML limits a key written without `?` to 1024 characters; libyaml then stops at
+            // the colon with a message that does not say so.
+            return Diagnostic(.syntaxError, "a key longer than 1024 characters must be written as an explicit key",
+                              at: SourceRange(at: SourcePosition(line: mark.line, column: keyStart + 1)),
+                              hint: "write `? <the key>` on one line and `: <its value>` on the next, or use a shorter name")
+        }
         if problem.contains("tab") || (mark.column >= 1 && mark.column <= line.count && line[mark.column - 1] == "\t") {
             return Diagnostic(.syntaxError, "a tab character is used for indentation here", at: SourceRange(at: mark),
                               hint: "indent with spaces; YAML does not allow tabs for indentation")

@@ -11,6 +11,10 @@ public struct YAMLReader {
     public var maxDepth = 200
     /// Alias expansion beyond this many nodes is rejected (a "billion laughs" document).
     public var maxNodes = 2_000_000
+    /// Alias expansion beyond this many bytes of scalar text is rejected: a few aliases of a
+    /// long string make a document far larger than its file without many nodes, and every
+    /// later phase (the fingerprint first) walks the expanded tree. Twice the largest file.
+    public var maxExpandedBytes = 2 * WorkflowLoader.maxFileBytes
 
     public init() {}
 
@@ -19,10 +23,50 @@ public struct YAMLReader {
         public var diagnostics: [Diagnostic]
     }
 
-    private enum Frame {
-        case mapping(start: SourcePosition, entries: [SyntaxEntry], pendingKey: (String, SourceRange)?,
-                     anchor: String?, seen: [String: SourceRange], badKey: Bool)
-        case sequence(start: SourcePosition, items: [SyntaxNode], anchor: String?)
+    /// What a finished node holds: what an alias of it adds to the document when expanded.
+    /// Kept with every node as it is built, so an alias costs nothing to measure.
+    private struct Size {
+        /// Nodes, itself included (keys are not nodes).
+        var nodes: Int
+        /// Collections nested, itself included: 0 for a scalar.
+        var depth: Int
+        /// Bytes of scalar text, keys included.
+        var bytes: Int
+
+        mutating func add(_ child: Size) {
+            nodes += child.nodes
+            depth = max(depth, child.depth + 1)
+            bytes += child.bytes
+        }
+    }
+
+    /// A collection being read. A class, so that adding a child mutates the frame on the
+    /// stack in place: popping a value, appending to its array and pushing it back copied the
+    /// array each time (quadratic in the number of entries in a debug build).
+    private final class Frame {
+        enum Kind { case mapping, sequence }
+
+        let kind: Kind
+        let start: SourcePosition
+        let anchor: String?
+        /// A mapping's entries, first value of each key.
+        var entries: [SyntaxEntry] = []
+        /// A sequence's items.
+        var items: [SyntaxNode] = []
+        /// A mapping's key read and waiting for its value.
+        var pendingKey: (String, SourceRange)?
+        /// A mapping's keys so far, where each was first written.
+        var seen: [String: SourceRange] = [:]
+        /// The pending key is not a string: its value is read and dropped.
+        var badKey = false
+        /// What the collection holds so far.
+        var size = Size(nodes: 1, depth: 1, bytes: 0)
+
+        init(_ kind: Kind, start: SourcePosition, anchor: String?) {
+            self.kind = kind
+            self.start = start
+            self.anchor = anchor
+        }
     }
 
     public func read(_ text: String) -> Result {
@@ -41,10 +85,11 @@ public struct YAMLReader {
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
 
             var stack: [Frame] = []
-            var anchors: [String: SyntaxNode] = [:]
+            var anchors: [String: (node: SyntaxNode, size: Size)] = [:]
             var root: SyntaxNode?
             var documents = 0
             var nodeCount = 0
+            var expandedBytes = 0
 
             func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, _ length: Int) -> String {
                 guard let pointer else { return "" }
@@ -57,46 +102,47 @@ public struct YAMLReader {
             }
 
             // Adds a finished node to its parent, or makes it the root.
-            func attach(_ node: SyntaxNode, asKeyText keyText: String?) {
-                guard let top = stack.popLast() else {
+            func attach(_ node: SyntaxNode, size: Size, asKeyText keyText: String?) {
+                guard let top = stack.last else {
                     root = node
                     return
                 }
-                switch top {
-                case .sequence(let start, var items, let anchor):
-                    items.append(node)
-                    stack.append(.sequence(start: start, items: items, anchor: anchor))
-                case .mapping(let start, var entries, let pendingKey, let anchor, var seen, let badKey):
-                    if let (key, keyRange) = pendingKey {
-                        if !badKey {
-                            if let first = seen[key] {
+                switch top.kind {
+                case .sequence:
+                    top.items.append(node)
+                    top.size.add(size)
+                case .mapping:
+                    if let (key, keyRange) = top.pendingKey {
+                        if !top.badKey {
+                            if let first = top.seen[key] {
                                 diagnostics.append(Diagnostic(
                                     .duplicateKey, "duplicate key '\(key)' in this mapping", at: keyRange,
                                     notes: [DiagnosticNote("'\(key)' is first defined here", at: first)],
                                     hint: "remove one of them; sagactl keeps the first"))
                             } else {
-                                seen[key] = keyRange
-                                entries.append(SyntaxEntry(key: key, keyRange: keyRange, value: node))
+                                top.seen[key] = keyRange
+                                top.entries.append(SyntaxEntry(key: key, keyRange: keyRange, value: node))
+                                top.size.add(size)
                             }
                         }
-                        stack.append(.mapping(start: start, entries: entries, pendingKey: nil, anchor: anchor,
-                                              seen: seen, badKey: false))
+                        top.pendingKey = nil
+                        top.badKey = false
                     } else if let keyText {
-                        stack.append(.mapping(start: start, entries: entries, pendingKey: (keyText, node.range),
-                                              anchor: anchor, seen: seen, badKey: false))
+                        top.pendingKey = (keyText, node.range)
+                        top.size.bytes += size.bytes
                     } else {
                         diagnostics.append(Diagnostic(
                             .nonStringKey, "a mapping key must be a string, not \(node.kindDescription)",
                             at: node.range, hint: "write the key as a plain or quoted string"))
-                        stack.append(.mapping(start: start, entries: entries, pendingKey: ("", node.range),
-                                              anchor: anchor, seen: seen, badKey: true))
+                        top.pendingKey = ("", node.range)
+                        top.badKey = true
                     }
                 }
             }
 
             var expectingKey: Bool {
-                if case .mapping(_, _, let pending, _, _, _)? = stack.last { return pending == nil }
-                return false
+                guard let top = stack.last, top.kind == .mapping else { return false }
+                return top.pendingKey == nil
             }
 
             while true {
@@ -130,6 +176,7 @@ public struct YAMLReader {
                     nodeCount += 1
                     let scalarData = event.data.scalar
                     let text = string(scalarData.value, Int(scalarData.length))
+                    expandedBytes += Int(scalarData.length)
                     let style: ScalarStyle
                     switch scalarData.style {
                     case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -143,19 +190,21 @@ public struct YAMLReader {
                     let node = SyntaxNode(
                         .scalar(ScalarSyntax(text: text, style: style, tag: tag)),
                         range: SourceRange(start: start, end: end))
-                    if let anchor = cString(scalarData.anchor) { anchors[anchor] = node }
-                    attach(node, asKeyText: expectingKey ? text : nil)
+                    let size = Size(nodes: 1, depth: 0, bytes: Int(scalarData.length))
+                    if let anchor = cString(scalarData.anchor) { anchors[anchor] = (node, size) }
+                    attach(node, size: size, asKeyText: expectingKey ? text : nil)
                 case YAML_ALIAS_EVENT:
                     let name = cString(event.data.alias.anchor) ?? ""
-                    guard var node = anchors[name] else {
+                    guard let anchored = anchors[name] else {
                         diagnostics.append(Diagnostic(
                             .syntaxError, "unknown alias '*\(name)'", at: SourceRange(start: start, end: end)))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
-                    let measure = YAMLReader.measure(node)
+                    var node = anchored.node
+                    let size = anchored.size
                     // The copy counts towards the depth limit as if written out: chained
                     // aliases would otherwise build trees thousands of levels deep.
-                    if stack.count + measure.depth > maxDepth {
+                    if stack.count + size.depth > maxDepth {
                         diagnostics.append(Diagnostic(
                             .nestingTooDeep,
                             "this alias nests values more than \(maxDepth) levels deep",
@@ -163,16 +212,19 @@ public struct YAMLReader {
                             hint: "an alias counts as the value it names, written out here"))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
-                    nodeCount += measure.nodes
-                    if nodeCount > maxNodes {
+                    nodeCount += size.nodes
+                    expandedBytes += size.bytes
+                    if nodeCount > maxNodes || expandedBytes > maxExpandedBytes {
+                        let limit = nodeCount > maxNodes
+                            ? "\(maxNodes) nodes" : "\(WorkflowLoader.mebibytes(maxExpandedBytes)) of text"
                         diagnostics.append(Diagnostic(
-                            .aliasExpansion, "aliases expand to more than \(maxNodes) nodes",
+                            .aliasExpansion, "aliases expand to more than \(limit)",
                             at: SourceRange(start: start, end: end),
                             hint: "write the repeated parts out, or use fewer nested aliases"))
                         return Result(root: nil, diagnostics: diagnostics)
                     }
                     node.range = SourceRange(start: start, end: end)
-                    attach(node, asKeyText: expectingKey ? node.scalar?.text : nil)
+                    attach(node, size: size, asKeyText: expectingKey ? node.scalar?.text : nil)
                 case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
                     nodeCount += 1
                     if stack.count >= maxDepth {
@@ -180,51 +232,23 @@ public struct YAMLReader {
                         return Result(root: nil, diagnostics: diagnostics)
                     }
                     if event.type == YAML_MAPPING_START_EVENT {
-                        let anchor = cString(event.data.mapping_start.anchor)
-                        stack.append(.mapping(start: start, entries: [], pendingKey: nil, anchor: anchor,
-                                              seen: [:], badKey: false))
+                        stack.append(Frame(.mapping, start: start, anchor: cString(event.data.mapping_start.anchor)))
                     } else {
-                        let anchor = cString(event.data.sequence_start.anchor)
-                        stack.append(.sequence(start: start, items: [], anchor: anchor))
+                        stack.append(Frame(.sequence, start: start, anchor: cString(event.data.sequence_start.anchor)))
                     }
                 case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
                     guard let frame = stack.popLast() else { break }
-                    let node: SyntaxNode
-                    let anchor: String?
-                    switch frame {
-                    case .mapping(let s, let entries, _, let a, _, _):
-                        node = SyntaxNode(.mapping(entries), range: SourceRange(start: s, end: end))
-                        anchor = a
-                    case .sequence(let s, let items, let a):
-                        node = SyntaxNode(.sequence(items), range: SourceRange(start: s, end: end))
-                        anchor = a
+                    let range = SourceRange(start: frame.start, end: end)
+                    let node = switch frame.kind {
+                    case .mapping: SyntaxNode(.mapping(frame.entries), range: range)
+                    case .sequence: SyntaxNode(.sequence(frame.items), range: range)
                     }
-                    if let anchor { anchors[anchor] = node }
-                    attach(node, asKeyText: nil)
+                    if let anchor = frame.anchor { anchors[anchor] = (node, frame.size) }
+                    attach(node, size: frame.size, asKeyText: nil)
                 default:
                     break
                 }
             }
         }
-    }
-
-    /// How many nodes `node` holds, and how many collections deep it nests (0 for a scalar).
-    private static func measure(_ node: SyntaxNode) -> (nodes: Int, depth: Int) {
-        var count = 0
-        var depth = 0
-        var pending = [(node, 0)]
-        while let (next, level) = pending.popLast() {
-            count += 1
-            switch next.kind {
-            case .scalar: break
-            case .sequence(let items):
-                depth = max(depth, level + 1)
-                pending += items.map { ($0, level + 1) }
-            case .mapping(let entries):
-                depth = max(depth, level + 1)
-                pending += entries.map { ($0.value, level + 1) }
-            }
-        }
-        return (count, depth)
     }
 }

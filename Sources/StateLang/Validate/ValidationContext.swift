@@ -101,6 +101,11 @@ public struct ValidationContext: Sendable {
         Suggestion.closest(to: name, in: states.map(\.name.value))
     }
 
+    /// "Did you mean" over the state names, for a rule that asks once per reference.
+    public func stateNameSuggester() -> Suggester {
+        Suggester(states.map(\.name.value))
+    }
+
     /// The references a state makes through the keys its type uses.
     static func references(of state: StateSyntax, at index: Int, indexByName: [String: Int]) -> [FlowEdge] {
         let type = state.type

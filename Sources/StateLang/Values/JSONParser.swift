@@ -258,6 +258,8 @@ struct JSONTextParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let i = Int(text) { return .int(i) }
         guard let d = Double(text) else { throw error("invalid number", at: start) }
+        // 1e400 would become infinity, which JSON cannot hold: it would be stored as null.
+        guard d.isFinite else { throw error("the number is too large (beyond ±1.8e308)", at: start) }
         return .double(d)
     }
 }

@@ -54,8 +54,10 @@ extension DesignerConverter {
 
     private mutating func resolve(_ end: Located<String>, end role: String) -> Int? {
         if let index = nodeIndex[end.value] { return index }
+        if nodeIdSuggester == nil { nodeIdSuggester = Suggester(nodeIndex.keys.sorted()) }
+        let suggestion = nodeIdSuggester?.closest(to: end.value)
         reader.bag.add(.designerInvalid,
-                       "the edge's \(role) '\(end.value)' is not the id of any node" + Suggestion.didYouMean(end.value, in: nodeIndex.keys.sorted()),
+                       "the edge's \(role) '\(end.value)' is not the id of any node" + didYouMean(suggestion),
                        at: end.range, hint: "an edge's source and target are node ids (the 'id' field), not stateIds")
         return nil
     }

@@ -24,6 +24,8 @@ struct DesignerConverter {
     // What the phases below build up, in order.
     /// Node id → index in `document.nodes`.
     var nodeIndex: [String: Int] = [:]
+    /// "Did you mean" over the node ids, made at the first edge that names no node.
+    var nodeIdSuggester: Suggester?
     var startNode: Int?
     /// The Start node's machine properties, which become top-level keys.
     var machine: [SyntaxEntry] = []

@@ -9,10 +9,11 @@ public struct CompensateStateRule: ValidationRule {
     public init() {}
 
     public func check(_ workflow: WorkflowSyntax, _ context: ValidationContext, into bag: inout DiagnosticBag) {
+        var suggester = context.stateNameSuggester()
         for state in workflow.states where state.uses("CompensateState") {
             guard let target = state.compensateState else { continue }
             guard let index = context.index(of: target.value) else {
-                let suggestion = context.closestStateName(to: target.value)
+                let suggestion = suggester.closest(to: target.value)
                 bag.add(
                     .unknownCompensateState,
                     "'CompensateState' of '\(state.name.value)' names '\(target.value)', which is not a state"

@@ -9,10 +9,15 @@ public struct ServiceBindingRule: ValidationRule {
     public static let types = ["http", "exec", "local"]
 
     public func check(_ workflow: WorkflowSyntax, _ context: ValidationContext, into bag: inout DiagnosticBag) {
-        for binding in workflow.services { check(binding, into: &bag) }
+        Self.check(workflow.services, into: &bag)
     }
 
-    private func check(_ binding: ServiceBindingSyntax, into bag: inout DiagnosticBag) {
+    /// The same checks for bindings that come from elsewhere (a `--services` file).
+    public static func check(_ bindings: [ServiceBindingSyntax], into bag: inout DiagnosticBag) {
+        for binding in bindings { check(binding, into: &bag) }
+    }
+
+    private static func check(_ binding: ServiceBindingSyntax, into bag: inout DiagnosticBag) {
         let name = binding.name.value
         guard let type = binding.type else {
             // A `Type` of the wrong type was reported while lowering.

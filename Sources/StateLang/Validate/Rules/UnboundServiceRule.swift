@@ -27,8 +27,9 @@ public struct UnboundServiceRule: ValidationRule {
                 hint: "add a `Services:` section (http, exec or local), or pass `--services FILE`")
             return
         }
+        var suggester = Suggester(bound.sorted())
         for use in uses where !bound.contains(use.value) {
-            let suggestion = Suggestion.closest(to: use.value, in: bound.sorted())
+            let suggestion = suggester.closest(to: use.value)
             let where_ = external == nil ? "in 'Services'" : "in 'Services' or the --services file"
             bag.add(
                 .unboundService,

@@ -4,9 +4,10 @@ public struct UnknownNextStateRule: ValidationRule {
     public init() {}
 
     public func check(_ workflow: WorkflowSyntax, _ context: ValidationContext, into bag: inout DiagnosticBag) {
+        var suggester = context.stateNameSuggester()
         for edge in context.edges.joined() where edge.to == nil {
             let source = context.states[edge.from].name.value
-            let suggestion = context.closestStateName(to: edge.target.value)
+            let suggestion = suggester.closest(to: edge.target.value)
             bag.add(
                 .unknownNextState,
                 "'\(edge.keyDescription)' of '\(source)' names '\(edge.target.value)', which is not a state"

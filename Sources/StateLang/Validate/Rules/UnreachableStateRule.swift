@@ -8,11 +8,15 @@ public struct UnreachableStateRule: ValidationRule {
     public func check(_ workflow: WorkflowSyntax, _ context: ValidationContext, into bag: inout DiagnosticBag) {
         // Without a valid start state every state would look unreachable; SL0101/SL0102 say why.
         guard let reachable = context.reachable, let start = workflow.startState else { return }
+        // Who names each state as its CompensateState, found once: a scan per unreachable
+        // state would be quadratic in a large file where most states are unreachable.
+        var compensatedBy: [Int: [Int]] = [:]
+        for (from, target) in context.compensationTarget.enumerated() {
+            if let target { compensatedBy[target, default: []].append(from) }
+        }
         for (index, state) in workflow.states.enumerated()
         where !reachable.contains(index) && !context.reachedByCompensation.contains(index) {
-            let compensated = context.compensationTarget.indices
-                .filter { context.compensationTarget[$0] == index }
-                .map { workflow.states[$0].name.value }
+            let compensated = (compensatedBy[index] ?? []).map { workflow.states[$0].name.value }
             let message: String
             if !compensated.isEmpty {
                 message = "state '\(state.name.value)' is never run: it compensates \(quotedList(compensated)), "

@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "StateLang", targets: ["StateLang"]),
         .library(name: "Interpreter", targets: ["Interpreter"]),
         .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .library(name: "Actions", targets: ["Actions"]),
         .executable(name: "sagactl", targets: ["sagactl"]),
     ],
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -25,6 +27,10 @@ let package = Package(
         .target(
             name: "SQLiteStore",
             dependencies: ["Interpreter", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "PostgresStore",
+            dependencies: ["Interpreter", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .target(name: "Actions", dependencies: ["Interpreter"]),
         .target(

@@ -36,16 +36,25 @@ let package = Package(
         .target(
             name: "SagaCLI",
             dependencies: [
-                "StateLang", "Interpreter", "SQLiteStore", "Actions",
+                "StateLang", "Interpreter", "SQLiteStore", "PostgresStore", "Actions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "sagactl", dependencies: ["SagaCLI"]),
         .testTarget(name: "StateLangTests", dependencies: ["StateLang"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "StateLang"]),
-        .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
-            name: "SagactlTests", dependencies: ["sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions"],
+            name: "StoreTests",
+            dependencies: [
+                "SQLiteStore", "PostgresStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
+        .testTarget(
+            name: "SagactlTests",
+            dependencies: [
+                "sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "PostgresStore", "Actions",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

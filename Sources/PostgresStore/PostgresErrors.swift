@@ -70,6 +70,11 @@ extension StoreError {
         switch error.code {
         case .server:
             return fromServerError(error, configuration)
+        case .connectionError where isTLSFailure(error.underlying):
+            return .failure(
+                "the TLS handshake with \(server) failed (\(describeConnectionFailure(error.underlying))); "
+                    + "give the authority that signed the server's certificate with sslrootcert=PATH, "
+                    + "or use sslmode=require to encrypt without checking the certificate")
         case .connectionError:
             return .failure(
                 "cannot reach \(server) (\(describeConnectionFailure(error.underlying))); start the server, "
@@ -162,12 +167,22 @@ extension StoreError {
         }
     }
 
+    private static func isTLSFailure(_ error: (any Error)?) -> Bool {
+        error is NIOSSLError || error is NIOSSLExtraError
+    }
+
     /// A short reason for a failed or lost connection: the socket error, a time-out, a name
     /// that does not resolve.
     private static func describeConnectionFailure(_ error: (any Error)?) -> String {
+        guard let error else { return "no reason given" }
         switch error {
-        case nil:
-            return "no reason given"
+        case let error as NIOSSLError:
+            if case .handshakeFailed(let reason) = error, "\(reason)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "the server's certificate is not signed by a trusted authority"
+            }
+            return "\(error)"
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return "the server's certificate does not name this host"
         case let error as NIOConnectionError:
             if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty {
                 return "the host name \(error.host) does not resolve"

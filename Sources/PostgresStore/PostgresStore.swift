@@ -29,6 +29,8 @@ public final class PostgresStore: InstanceStore, CommitStatisticsReporting, Send
     public static var latestSchemaVersion: Int { PostgresSchema.latestVersion }
 
     public let configuration: Configuration
+    /// What opening did to the schema (`from == to` when it was up to date).
+    public let openingMigration: Migration
     private let client: PostgresClient
     private let commits: PostgresCommitQueue
     private let background: Task<Void, Never>
@@ -62,7 +64,7 @@ public final class PostgresStore: InstanceStore, CommitStatisticsReporting, Send
             let connection = try await PostgresConnection.connect(
                 configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
-                _ = try await PostgresSchema.migrate(
+                openingMigration = try await PostgresSchema.migrate(
                     connection, schema: configuration.schema, target: configuration.redactedURL, logger: logger)
             } catch {
                 try? await connection.close()  // the migration error is the one to report

@@ -70,12 +70,17 @@ enum CLI {
         }
         process.waitUntilExit()
         group.wait()
+        // Drained: close now, so that hundreds of runs do not pile up descriptors in the test
+        // process (Foundation's Process.run() crashes when there are too many).
+        try out.fileHandleForReading.close()
+        try err.fileHandleForReading.close()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
                       stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
-    /// Starts `sagactl args` in the background (for kill -9 tests).
-    static func spawn(_ args: [String], environment: [String: String] = [:]) throws -> Process {
+    /// Starts `sagactl args` in the background (for kill -9 tests); standard error goes to
+    /// `stderr` when given, else nowhere.
+    static func spawn(_ args: [String], environment: [String: String] = [:], stderr: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
@@ -84,7 +89,14 @@ enum CLI {
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            guard FileManager.default.createFile(atPath: stderr.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: stderr.path])
+            }
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }

@@ -42,8 +42,14 @@ struct DatabaseOptions: ParsableArguments {
             throw CommandFailure("--durability applies to SQLite files only",
                                  hint: "PostgreSQL's durability is the server's synchronous_commit setting", code: SagaExit.usage)
         }
+        let configuration: PostgresStore.Configuration
         do {
-            return try await PostgresStore(url: location)
+            configuration = try PostgresStore.Configuration.parse(url: location)
+        } catch {
+            throw CommandFailure(error.message, code: SagaExit.usage)
+        }
+        do {
+            return try await PostgresStore(configuration: configuration)
         } catch let error as StoreError {
             throw CommandFailure.store(error, path: path)
         }

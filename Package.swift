@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "StateLang", targets: ["StateLang"]),
         .library(name: "Interpreter", targets: ["Interpreter"]),
         .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .library(name: "Actions", targets: ["Actions"]),
         .library(name: "DemoShop", targets: ["DemoShop"]),
         .executable(name: "sagactl", targets: ["sagactl"]),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -29,6 +31,10 @@ let package = Package(
         .target(
             name: "SQLiteStore",
             dependencies: ["Interpreter", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "PostgresStore",
+            dependencies: ["Interpreter", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .target(
             name: "Actions",
@@ -51,7 +57,7 @@ let package = Package(
         .target(
             name: "SagaCLI",
             dependencies: [
-                "StateLang", "Interpreter", "SQLiteStore", "Actions", "DemoShop",
+                "StateLang", "Interpreter", "SQLiteStore", "PostgresStore", "Actions", "DemoShop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,7 +73,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "StoreTests", dependencies: ["SQLiteStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "SQLiteStore", "PostgresStore", "Interpreter", "StateLang", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
         .testTarget(
             name: "DemoShopTests",
             dependencies: ["DemoShop", "StateLang", .product(name: "GRDB", package: "GRDB.swift")]
@@ -75,9 +86,10 @@ let package = Package(
         .testTarget(
             name: "SagactlTests",
             dependencies: [
-                "sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "Actions", "DemoShop",
+                "sagactl", "SagaCLI", "StateLang", "Interpreter", "SQLiteStore", "PostgresStore", "Actions", "DemoShop",
                 // StoreFaultTests holds locks and edits headers through a connection of its own.
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["Fixtures"]),
     ],

@@ -62,6 +62,12 @@ public struct ExecAction: ActionHandler {
                 try? writer.close()
             }
             let (output, errors) = await (out, err)
+            // Close the read ends now rather than when Foundation releases the pipes, which it
+            // does not do reliably: a long-running worker leaked two descriptors per call, and
+            // Foundation's Process.run() crashes once /proc/self/fd lists about 1300 entries
+            // (swift-corelibs-foundation#5472). Both pipes are drained, so closing cannot lose data.
+            try? stdout.fileHandleForReading.close()
+            try? stderr.fileHandleForReading.close()
             await exited.wait()
             if Task.isCancelled {
                 return .failure(ActionFailure(.timeout, "\(executable) was stopped: the call ran past its deadline"))

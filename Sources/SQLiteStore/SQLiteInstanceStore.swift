@@ -13,7 +13,7 @@ import StateLang
 ///   commit and never wait for the writer.
 /// - Opening checks `PRAGMA application_id` and the schema version before touching the file,
 ///   so another application's database is refused unchanged, then runs the migrations.
-public final class SQLiteInstanceStore: InstanceStore, Sendable {
+public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting, Sendable {
     /// What a committed transition survives.
     public enum Durability: String, Sendable, Hashable, CaseIterable {
         /// `synchronous=FULL`: every commit is on disk before callers resume; survives power
@@ -41,15 +41,8 @@ public final class SQLiteInstanceStore: InstanceStore, Sendable {
         public var schemaVersion: Int
     }
 
-    /// What group commit has done since the store was opened.
-    public struct CommitStatistics: Sendable, Hashable {
-        /// Transactions written by group commit (one per batch, failed ones included).
-        public var batches = 0
-        /// `createInstance` and `apply` calls those batches carried.
-        public var transitions = 0
-        /// Rows written by those calls: one instance row each, plus their step rows.
-        public var rows = 0
-    }
+    /// What group commit has done since the store was opened (shared with the other stores).
+    public typealias CommitStatistics = Interpreter.CommitStatistics
 
     /// Fault injection for tests, not a setting: `SAGACTL_SQLITE_MAX_PAGE_COUNT=N` caps the
     /// database at N pages (`PRAGMA max_page_count`, on every connection this store opens), so

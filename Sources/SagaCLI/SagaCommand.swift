@@ -23,7 +23,7 @@ public struct SagaCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, GraphCommand.self, RunCommand.self, StartCommand.self, ResumeCommand.self,
             ForwardCommand.self, CompensateCommand.self, SkipCommand.self, RecoverCommand.self, WorkerCommand.self,
-            ListCommand.self, StatusCommand.self, HistoryCommand.self, OutboxCommand.self, BenchCommand.self, DemoCommand.self,
+            ListCommand.self, StatusCommand.self, HistoryCommand.self, OutboxCommand.self, BenchCommand.self, DemoCommand.self, MigrateCommand.self,
         ])
 
     public init() {}

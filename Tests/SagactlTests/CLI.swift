@@ -74,6 +74,10 @@ enum CLI {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             group.notify(queue: .global()) { done.resume() }
         }
+        // Drained: close now, so that hundreds of runs do not pile up descriptors in the test
+        // process (Foundation's Process.run() crashes when there are too many).
+        try out.fileHandleForReading.close()
+        try err.fileHandleForReading.close()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
                       stderr: String(decoding: errData.get(), as: UTF8.self))
     }
@@ -87,7 +91,8 @@ enum CLI {
     }
 
     /// Starts `sagactl args` in the background (for kill -9 tests).
-    static func spawn(_ args: [String], environment: [String: String] = [:]) throws -> Process {
+    /// Standard error goes to `stderr` when given, else nowhere.
+    static func spawn(_ args: [String], environment: [String: String] = [:], stderr: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
@@ -96,7 +101,14 @@ enum CLI {
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            guard FileManager.default.createFile(atPath: stderr.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: stderr.path])
+            }
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
@@ -114,6 +126,7 @@ final class Locked<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
     func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func update(_ body: (inout T) -> Void) { lock.lock(); body(&value); lock.unlock() }
 }
 
 /// One line of the stand-in shop's call log.

@@ -45,7 +45,14 @@ struct CrashRecoveryTests {
         while kills < 22, Date() < deadline {
             let worker = try CLI.spawn(["worker", "--concurrency", "6", "--db", db, "--services", Self.services],
                                        environment: shopEnvironment)
-            try await Task.sleep(nanoseconds: UInt64.random(in: 150_000_000...450_000_000, using: &generator))
+            // Kill while it works: once it has made a call (however slow the machine is), after
+            // a random further moment.
+            let callsBefore = ShopCall.read(log).count
+            let started = Date()
+            while ShopCall.read(log).count == callsBefore, worker.isRunning, Date().timeIntervalSince(started) < 30 {
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
+            try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...250_000_000, using: &generator))
             kill(worker.processIdentifier, SIGKILL)
             await CLI.waitForExit(worker)
             kills += 1

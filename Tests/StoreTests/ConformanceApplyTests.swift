@@ -6,7 +6,7 @@ import Testing
 /// `apply`: fencing, fixed fields, step upserts, and many concurrent calls (group commit).
 @Suite("Conformance: apply")
 struct ConformanceApplyTests {
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func applyReplacesMutableFieldsAndUpsertsSteps(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let created = Fixtures.instance("i-1", owner: Fixtures.alice, leaseExpires: 30, businessKey: "bk-1")
@@ -59,7 +59,7 @@ struct ConformanceApplyTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func applyByAnotherOwnerIsFencedAndWritesNothing(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let held = Fixtures.instance("i-held", owner: Fixtures.alice, leaseExpires: 30)
@@ -99,7 +99,7 @@ struct ConformanceApplyTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func applyRefusesStepsOfAnotherInstance(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let record = Fixtures.instance("i-1")
@@ -117,7 +117,7 @@ struct ConformanceApplyTests {
 
     /// 500 concurrent `apply` calls (SQLite: group commit), a tenth of them fenced off: each
     /// fails alone and the others are all written, with their steps.
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func concurrentAppliesAreAllWrittenAndFencedOneByOne(kind: StoreKind) async throws {
         let count = 500
         let ids = (0..<count).map { String(format: "i-%04d", $0) }

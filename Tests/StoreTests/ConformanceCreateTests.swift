@@ -6,7 +6,7 @@ import Testing
 /// Definitions, `createInstance` and reading back: every store must pass.
 @Suite("Conformance: definitions and creation")
 struct ConformanceCreateTests {
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func definitionsAreStoredOncePerFingerprint(kind: StoreKind) async throws {
         try await kind.withStore { store in
             #expect(try await store.definition(fingerprint: Fixtures.definition.fingerprint) == nil)
@@ -24,7 +24,7 @@ struct ConformanceCreateTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func createReadsBackEveryField(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let full = Fixtures.fullInstance("i-full")
@@ -56,7 +56,7 @@ struct ConformanceCreateTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func duplicateBusinessKeyReturnsExistingAndWritesNothing(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.saveDefinition(Fixtures.definition)
@@ -80,7 +80,7 @@ struct ConformanceCreateTests {
 
     /// Concurrent creations with one business key (SQLite: likely in one batch): one wins, the
     /// others get the winner back.
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func concurrentCreatesWithOneBusinessKeyCreateOneInstance(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.saveDefinition(Fixtures.definition)
@@ -106,7 +106,7 @@ struct ConformanceCreateTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func createNeedsTheDefinitionAndAFreshID(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let record = Fixtures.instance("i-1")
@@ -128,7 +128,7 @@ struct ConformanceCreateTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func createRefusesStepsOfAnotherInstance(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.saveDefinition(Fixtures.definition)

@@ -26,7 +26,7 @@ struct ConformanceLeaseTests {
     ]
     static let now = Fixtures.at(10)
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func claimTakesOnlyFreeLiveDueInstancesOldestFirst(kind: StoreKind) async throws {
         try await kind.withStore { store in
             // Created newest first, so that a store returning insertion order fails.
@@ -61,7 +61,7 @@ struct ConformanceLeaseTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func concurrentClaimersNeverShareAnInstance(kind: StoreKind) async throws {
         let records = (0..<300).map { Fixtures.instance(String(format: "i-%04d", $0), created: Double($0)) }
         try await kind.withStore { store in
@@ -75,7 +75,7 @@ struct ConformanceLeaseTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func finishingReleasesTheLeaseAndRunningKeepsIt(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let running = Fixtures.instance("running", owner: Fixtures.bob, leaseExpires: 50)
@@ -100,7 +100,7 @@ struct ConformanceLeaseTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func acquireTakesAnInstanceNoOtherLiveOwnerHolds(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let records = [
@@ -136,7 +136,7 @@ struct ConformanceLeaseTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func renewLeasesExtendsOnlyTheOwnersLeases(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let records = [
@@ -159,7 +159,7 @@ struct ConformanceLeaseTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func leaseHoldersAreOwnersOfLiveInstances(kind: StoreKind) async throws {
         try await kind.withStore { store in
             #expect(try await store.leaseHolders().isEmpty)
@@ -174,7 +174,7 @@ struct ConformanceLeaseTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func nextWakeAtIsTheEarliestAmongUnownedLiveInstances(kind: StoreKind) async throws {
         try await kind.withStore { store in
             #expect(try await store.nextWakeAt() == nil)

@@ -1,14 +1,21 @@
 import Foundation
 import Interpreter
+import PostgresStore
 import SQLiteStore
 import Testing
 
-/// Every store the conformance suite runs against. A new store (PostgreSQL) adds a case here.
+/// Every store the conformance suite runs against. A new store adds a case here.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
+
+    /// The stores the conformance tests take as arguments: all of them, except PostgreSQL when
+    /// no server is given (`SAGACTL_TEST_POSTGRES_URL`) outside CI. In CI without a server the
+    /// PostgreSQL cases stay, and fail saying so (`TestPostgres.missingInCI`).
+    static let underTest: [StoreKind] = allCases.filter { $0 != .postgres || TestPostgres.isIncluded }
 
     /// Opens a fresh, empty store, runs `body`, then closes it and removes its files.
     func withStore(_ body: (any InstanceStore) async throws -> Void) async throws {
@@ -26,6 +33,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
                 }
                 try store.close()
             }
+        case .postgres:
+            try await TestPostgres.withStore(body)
         }
     }
 }

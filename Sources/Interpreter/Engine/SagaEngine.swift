@@ -181,10 +181,16 @@ public final class SagaEngine: Sendable {
 
     // MARK: Driving
 
+    /// Whether a task of this engine is driving `id` now.
+    func isDriving(_ id: InstanceID) -> Bool { held.withLock { $0.contains(id) } }
+
     /// Performs decisions until the instance finishes: persist, then act.
     func drive(_ machine: inout InstanceMachine, _ first: Decision, alreadyApplied: Bool) async throws -> InstanceRecord {
         let id = machine.instance.id
-        held.withLock { _ = $0.insert(id) }
+        let claimedHere = held.withLock { $0.insert(id).inserted }
+        guard claimedHere else {
+            throw EngineError.rejected("instance \(id) is already being driven by this process")
+        }
         defer { held.withLock { _ = $0.remove(id) } }
         var decision = first
         var applied = alreadyApplied

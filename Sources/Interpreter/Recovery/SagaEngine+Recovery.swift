@@ -28,8 +28,10 @@ extension SagaEngine {
                 let claimed = try await store.claim(
                     owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
                     deadOwners: try await deadOwners(), limit: max(concurrency * 4, 64))
-                // Children are driven by their parents, which take them over when they resume.
-                let topLevel = claimed.filter { $0.parentID == nil }
+                // Children are driven by their parents, which take them over when they resume;
+                // and an instance this engine already drives (its renewal lagged) stays with
+                // the task driving it.
+                let topLevel = claimed.filter { $0.parentID == nil && !isDriving($0.id) }
                 if !topLevel.isEmpty {
                     let results = await runAll(topLevel, concurrency: concurrency) { record in
                         try await self.continueInstance(record, .resume)
@@ -141,7 +143,9 @@ extension SagaEngine {
                         let claimed = try await store.claim(
                             owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
                             deadOwners: try await deadOwners(), limit: free)
-                        for record in claimed where record.parentID == nil {
+                        // Not one this process already drives: its own lease may have expired
+                        // while renewal lagged, and the same owner would pass the fence.
+                        for record in claimed where record.parentID == nil && !isDriving(record.id) {
                             started += 1
                             running.withLock { $0 += 1 }
                             group.addTask {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Interpreter
+import PostgresStore
 import SQLiteStore
 import StateLang
 
@@ -12,11 +13,13 @@ struct BenchCommand: AsyncParsableCommand {
             Runs N sagas of a generated workflow (the order-payment shape: S steps, each with a
             compensation, no-op in-process actions) on a new SQLite file with the given durability,
             C at a time. In the same run it measures SQLite's raw single-row commits/s and batched
-            rows/s with the same settings, so the engine's cost is a ratio.
+            rows/s with the same settings, so the engine's cost is a ratio. With --db URL it runs
+            on that PostgreSQL database instead (no raw baseline).
 
             Example:
               sagactl bench --sagas 20000 --concurrency 256
               sagactl bench --sagas 5000 --fail-at 4 --json
+              sagactl bench --db 'postgres://me@127.0.0.1/sagas?schema=bench'
             """)
 
     @Option(name: .long, help: "Sagas to run.") var sagas = 10_000
@@ -28,11 +31,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the scratch databases (default: a new temporary one).", valueName: "dir"))
     var directory: String?
     @Flag(name: .long, help: "Skip the raw SQLite baseline.") var noBaseline = false
+    @Option(name: .long, help: ArgumentHelp(
+        "Run on this PostgreSQL database instead of a scratch SQLite file. Give it a schema of its own "
+            + "(…?schema=bench): the instances stay there.", valueName: "postgres-url"))
+    var db: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard sagas > 0, concurrency > 0, steps > 0 else { throw ValidationError("--sagas, --concurrency and --steps must be positive") }
         guard failAt >= 0, failAt <= steps else { throw ValidationError("--fail-at must be between 0 and --steps") }
+        if let db {
+            guard PostgresURL.isPostgres(db) else { throw ValidationError("--db takes a postgres:// URL (the SQLite bench uses a scratch file)") }
+            guard durability == .full else { throw ValidationError("--durability applies to the SQLite bench only") }
+        }
     }
 
     func run() async throws {
@@ -44,7 +55,22 @@ struct BenchCommand: AsyncParsableCommand {
         guard let workflow = compiled.workflow else {
             throw CommandFailure("the generated workflow does not compile: \(compiled.diagnostics.map(\.message))", code: SagaExit.internalError)
         }
-        let store = try SQLiteInstanceStore(path: dir + "/bench.sqlite", durability: durability.value)
+        let store: any InstanceStore & CommitStatisticsReporting
+        let closeStore: () async throws -> Void
+        if let db {
+            do {
+                let postgres = try await PostgresStore(url: db)
+                store = postgres
+                closeStore = { await postgres.close() }
+            } catch let error as StoreError {
+                throw CommandFailure.store(error, path: PostgresURL.redacted(db))
+            }
+        } else {
+            let sqlite = try SQLiteInstanceStore(path: dir + "/bench.sqlite", durability: durability.value)
+            store = sqlite
+            closeStore = { try sqlite.close() }
+        }
+        let storeName = db == nil ? durability.rawValue : "PostgreSQL"
         let engine = SagaEngine(store: store, leaseDuration: 600)
         engine.register(workflow, source: yaml)
         let failing = failAt > 0 ? "s\(failAt)" : nil
@@ -52,7 +78,9 @@ struct BenchCommand: AsyncParsableCommand {
             if call.serviceMethod == failing { throw ActionFailure(ErrorName("ActionError.Declined"), "step \(call.serviceMethod) fails") }
             return .null
         }
-        if !output.json { Terminal.err("running \(sagas) sagas of \(steps) steps, \(concurrency) at a time (\(durability.rawValue))…\n") }
+        if !output.json { Terminal.err("running \(sagas) sagas of \(steps) steps, \(concurrency) at a time (\(storeName))…\n") }
+        // A PostgreSQL database may hold earlier runs: count only this run's instances.
+        let countsBefore = try await store.countByStatus()
         let progress = BenchProgress(total: sagas, enabled: !output.json && Terminal.stderrIsTTY)
         let started = Date()
         let latencies = try await BenchRunner.run(engine: engine, workflow: workflow, sagas: sagas,
@@ -60,15 +88,17 @@ struct BenchCommand: AsyncParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         progress.finish()
         let statistics = store.commitStatistics
-        let counts = try await store.countByStatus()
-        try store.close()
+        var counts = try await store.countByStatus()
+        for (status, count) in countsBefore { counts[status, default: 0] -= count }
+        counts = counts.filter { $0.value != 0 }
+        try await closeStore()
         var baseline: SQLiteBaseline.Result?
-        if !noBaseline {
+        if !noBaseline, db == nil {
             if !output.json { Terminal.err("measuring SQLite's raw limits with the same settings…\n") }
             baseline = try SQLiteBaseline.measure(directory: dir, durability: durability.value)
         }
         let report = BenchReport(
-            sagas: sagas, concurrency: concurrency, steps: steps, failAt: failAt, durability: durability.rawValue,
+            sagas: sagas, concurrency: concurrency, steps: steps, failAt: failAt, durability: storeName,
             seconds: elapsed, latencies: latencies.sorted(), commits: statistics.batches,
             transitions: statistics.transitions, rows: statistics.rows, counts: counts, baseline: baseline,
             peakRSS: BenchReport.peakRSSBytes())

@@ -271,7 +271,7 @@ struct DemoCheckCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         let instances = try await store.listInstances(InstanceQuery(workflowName: nil, topLevelOnly: true, limit: 1_000_000))
         let summaries = instances.map {
             SagaSummary(instanceID: $0.id, status: SagaSummary.Status(rawValue: $0.status.rawValue) ?? .running, input: $0.input)

@@ -16,7 +16,7 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         let records = try await store.listInstances(
             InstanceQuery(status: status, workflowName: workflow, topLevelOnly: !all, limit: limit))
         if output.json {
@@ -46,7 +46,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         guard let r = try await store.instance(id: id) else {
             throw CommandFailure("no instance \(id) in \(database.path)", hint: "`sagactl list` shows the instances", code: SagaExit.usage)
         }
@@ -86,7 +86,7 @@ struct HistoryCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         guard try await store.instance(id: id) != nil else {
             throw CommandFailure("no instance \(id) in \(database.path)", hint: "`sagactl list` shows the instances", code: SagaExit.usage)
         }

@@ -13,7 +13,7 @@ struct InstanceAction {
 
     func perform(_ body: (SagaEngine) async throws -> InstanceRecord) async throws {
         let bindings = try services.load()
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         let engine = EngineSetup.make(store: store, services: bindings)
         if let stored = try await store.instance(id: id),
             let definition = try await store.definition(fingerprint: stored.definitionFingerprint) {

@@ -28,7 +28,7 @@ struct OutboxListCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         let messages = try await store.listOutbox(status: status, limit: limit)
         if output.json {
             Terminal.out(JSONValue.array(messages.map(Self.json)).jsonString(pretty: true) + "\n")
@@ -69,7 +69,7 @@ struct OutboxRetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let bindings = try services.load()
-        let store = try database.open(mustExist: true)
+        let store = try await database.open(mustExist: true)
         let message: OutboxMessage?
         do {
             message = try await store.retryOutbox(id: id, now: Date())

@@ -21,11 +21,12 @@ struct RecoverCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Instances run at once.") var concurrency = 64
     @Flag(name: .long, help: "Leave instances that ended unknown alone.") var noUnknown = false
+    @OptionGroup var lease: LeaseOption
 
     func run() async throws {
         let bindings = try services.load()
-        let store = try database.open(mustExist: true)
-        let engine = EngineSetup.make(store: store, services: bindings)
+        let store = try await database.open(mustExist: true)
+        let engine = EngineSetup.make(store: store, services: bindings, leaseDuration: lease.leaseSeconds)
         for definition in try await store.listInstances(InstanceQuery(limit: 1)) {
             if let d = try await store.definition(fingerprint: definition.definitionFingerprint) {
                 SiblingWorkflows.shared.remember(directoryOf: d.path)
@@ -82,11 +83,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Instances run at once.") var concurrency = 64
     @Flag(name: .long, help: "Return once nothing is running or runnable.") var untilIdle = false
     @Flag(name: .shortAndLong, help: "Print only the summary.") var quiet = false
+    @OptionGroup var lease: LeaseOption
 
     func run() async throws {
         let bindings = try services.load()
-        let store = try database.open()
-        let engine = EngineSetup.make(store: store, services: bindings)
+        let store = try await database.open()
+        let engine = EngineSetup.make(store: store, services: bindings, leaseDuration: lease.leaseSeconds)
         for record in try await store.listInstances(InstanceQuery(status: .running, limit: 50)) {
             if let d = try await store.definition(fingerprint: record.definitionFingerprint) {
                 SiblingWorkflows.shared.remember(directoryOf: d.path)
@@ -100,6 +102,22 @@ struct WorkerCommand: AsyncParsableCommand {
         let stop = StopSignal.install()
         let count = try await engine.work(concurrency: concurrency, untilIdle: untilIdle, shouldStop: { stop.isSet })
         Terminal.err("worker stopped after \(count) instance\(count == 1 ? "" : "s")\n")
+    }
+}
+
+/// `--lease-seconds S` of `worker` and `recover`.
+struct LeaseOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "How long an instance stays leased to this process without renewal (renewed every third of it). "
+            + "When the process dies, a worker on another machine takes its instances over after this long; "
+            + "one on the same machine at once.",
+        valueName: "seconds"))
+    var leaseSeconds: Double = 30
+
+    func validate() throws {
+        guard leaseSeconds >= 1, leaseSeconds <= 86_400 else {
+            throw ValidationError("--lease-seconds must be between 1 and 86400")
+        }
     }
 }
 

@@ -6,9 +6,12 @@ import StateLang
 /// Builds the engine every command uses: the store, exec and http actions, `--services`
 /// bindings and sub-machines found next to the parent workflow's file.
 enum EngineSetup {
-    /// The http action's client is shut down when the command ends (`CommandResources`).
-    static func make(store: any InstanceStore, services: [String: ServiceBinding]) -> SagaEngine {
-        let engine = SagaEngine(store: store)
+    /// - Parameter leaseDuration: seconds an instance stays leased to this process without
+    ///   renewal (`--lease-seconds`); the engine's default, 30 s, elsewhere.
+    static func make(store: any InstanceStore, services: [String: ServiceBinding], leaseDuration: TimeInterval = 30)
+        -> SagaEngine
+    {
+        let engine = SagaEngine(store: store, leaseDuration: leaseDuration)
         engine.setHandler(ExecAction(), for: .exec)
         let http = HTTPAction()
         CommandResources.current?.onClose { try await http.shutdown() }

@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
 import Interpreter
+import PostgresStore
 import SQLiteStore
 import StateLang
 
-/// `--db PATH`: the store. Default `./sagactl.sqlite`, or `$SAGACTL_DB`.
+/// `--db PATH|URL`: the store. Default `./sagactl.sqlite`, or `$SAGACTL_DB`. A `postgres://` or
+/// `postgresql://` URL opens the PostgreSQL store instead of an SQLite file.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The database file (created if missing).",
-        discussion: "Defaults to $SAGACTL_DB, else ./sagactl.sqlite.", valueName: "path"))
+        "The database file (created if missing), or a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL.",
+        discussion: "Defaults to $SAGACTL_DB, else ./sagactl.sqlite.", valueName: "path|url"))
     var db: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -16,17 +18,51 @@ struct DatabaseOptions: ParsableArguments {
         valueName: "full|normal"))
     var durability: DurabilityChoice = .full
 
-    var path: String { db ?? ProcessInfo.processInfo.environment["SAGACTL_DB"] ?? "./sagactl.sqlite" }
+    /// What `--db`, `$SAGACTL_DB` or the default names, as given: a URL includes its password,
+    /// so this is for opening only.
+    var location: String { db ?? ProcessInfo.processInfo.environment["SAGACTL_DB"] ?? "./sagactl.sqlite" }
+
+    /// For messages: the file path, or the URL with its password replaced by `***`.
+    var path: String { location.contains("://") ? PostgresURL.redacted(location) : location }
+
+    var isPostgres: Bool { PostgresURL.isPostgres(location) }
 
     /// Opens the store or fails with a message that says what to do.
-    func open(mustExist: Bool = false) throws -> SQLiteInstanceStore {
-        if mustExist, !FileManager.default.fileExists(atPath: path) {
+    func open(mustExist: Bool = false) async throws -> any InstanceStore {
+        if isPostgres { return try await openPostgres() }
+        guard !location.contains("://") else {
+            throw CommandFailure("\(path) is not a database sagactl can open",
+                                 hint: "pass the path of an SQLite file, or a postgres:// URL", code: SagaExit.usage)
+        }
+        return try openSQLite(mustExist: mustExist)
+    }
+
+    func openPostgres() async throws -> PostgresStore {
+        guard durability == .full else {
+            throw CommandFailure("--durability applies to SQLite files only",
+                                 hint: "PostgreSQL's durability is the server's synchronous_commit setting", code: SagaExit.usage)
+        }
+        let configuration: PostgresStore.Configuration
+        do {
+            configuration = try PostgresStore.Configuration.parse(url: location)
+        } catch {
+            throw CommandFailure(error.message, code: SagaExit.usage)
+        }
+        do {
+            return try await PostgresStore(configuration: configuration)
+        } catch let error as StoreError {
+            throw CommandFailure.store(error, path: path)
+        }
+    }
+
+    func openSQLite(mustExist: Bool = false) throws -> SQLiteInstanceStore {
+        if mustExist, !FileManager.default.fileExists(atPath: location) {
             throw CommandFailure("no database at \(path)",
                                  hint: "pass --db with the file your sagas ran against (or set SAGACTL_DB)",
                                  code: SagaExit.database)
         }
         do {
-            return try SQLiteInstanceStore(path: path, durability: durability.value)
+            return try SQLiteInstanceStore(path: location, durability: durability.value)
         } catch let error as StoreError {
             throw CommandFailure.store(error, path: path)
         } catch {

@@ -1,0 +1,236 @@
+import Foundation
+import Interpreter
+import Testing
+
+/// DESIGN §5, scaled out: three `sagactl worker` processes share one database; one is killed
+/// with SIGKILL mid-run. Every instance still ends exactly as an uninterrupted run would, no
+/// (idempotency key, attempt) is called twice, and the survivors take over the dead worker's
+/// instances within one lease period (plus slack for a busy machine).
+@Suite("Many workers on one database", .serialized)
+struct MultiWorkerTests {
+    static let services = "examples/services-exec.yaml"
+    static let sagas = 300
+    static let leaseSeconds = 3.0
+    /// Time on top of the lease for a survivor to have a free slot and claim (polls every 0.2 s)
+    /// on a machine shared with other builds.
+    static let takeoverSlack = 7.0
+
+    @Test(arguments: WorkerDatabase.underTest)
+    func threeWorkersOneKilledEverySagaEndsOnce(database: WorkerDatabase) async throws {
+        let dir = try CLI.temporaryDirectory()
+        defer {
+            do { try FileManager.default.removeItem(at: dir) } catch { Issue.record("removing \(dir.path): \(error)") }
+        }
+        let log = dir.appendingPathComponent("calls.log")
+        let label = database.rawValue
+        try await database.with(directory: dir) { location, store in
+            try await Self.scenario(label: label, location: location, store: store, directory: dir, log: log)
+        }
+    }
+
+    /// Starts the sagas, runs three workers, kills one, and checks the outcome.
+    static func scenario(label: String, location: String, store: any InstanceStore, directory dir: URL, log: URL)
+        async throws
+    {
+        let environment = ["SAGACTL_DB": location]
+        let declined = try await Self.startInstances(environment: environment)
+        try #require(declined.count == Self.sagas)
+
+        let shop = environment.merging(
+            ["SHOP_LOG": log.path, "SHOP_FAIL_IF": #"pay:"amount":999"#, "SHOP_SLEEP": "0.01"]) { _, b in b }
+        let arguments = ["worker", "--concurrency", "8", "--lease-seconds", "\(Self.leaseSeconds)", "--services", Self.services]
+        let workers = try (0..<3).map { n in
+            try CLI.spawn(arguments, environment: shop, stderr: dir.appendingPathComponent("worker-\(n).err"))
+        }
+        // What the workers said and what is left, for a failure message.
+        let diagnose: @Sendable () async -> String = {
+            var text = ""
+            for n in 0..<3 {
+                let err = (try? String(contentsOf: dir.appendingPathComponent("worker-\(n).err"), encoding: .utf8)) ?? ""
+                text += "worker \(n) (pid \(workers[n].processIdentifier)) said:\n"
+                    + Self.remarks(err).prefix(25).joined(separator: "\n") + "\n"
+            }
+            if let live = try? await store.listInstances(InstanceQuery(status: .running, limit: 20)) {
+                text += "running: " + live.map { "\($0.id) held by \($0.leaseOwner?.description ?? "nobody") until "
+                    + "\($0.leaseExpiresAt.map { "\($0)" } ?? "-")" }.joined(separator: "; ")
+            }
+            return text
+        }
+        defer {
+            for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) }
+        }
+        let victim = workers[0]
+
+        // Mid-run: a fifth of the sagas ended and the victim holds some of the others.
+        let victimHeld = try await pollFor(
+            "a fifth of the sagas to end with the first worker holding instances", seconds: 180, diagnose
+        ) { () -> Set<InstanceID>? in
+            let counts = try await store.countByStatus()
+            let ended = Self.sagas - (counts[.running] ?? 0) - (counts[.compensating] ?? 0)
+            guard ended >= Self.sagas / 5 else { return nil }
+            let held = try await Self.live(store, heldBy: victim.processIdentifier)
+            return held.isEmpty ? nil : held
+        }
+        kill(victim.processIdentifier, SIGKILL)
+        let killedAt = Date()
+        let callsBeforeKill = ShopCall.read(log).count
+        victim.waitUntilExit()
+        #expect(victim.terminationReason == .uncaughtSignal)
+
+        // Takeover: no live instance is left with the dead worker.
+        try await poll("the survivors to take over the dead worker's instances", seconds: 60, diagnose) {
+            try await Self.live(store, heldBy: victim.processIdentifier).isEmpty
+        }
+        let takeover = Date().timeIntervalSince(killedAt)
+        let takeoverText = "the killed worker held \(victimHeld.count) instances; taken over \(Self.seconds(takeover)) after the kill"
+        Self.report(label, takeoverText)
+        #expect(takeover <= Self.leaseSeconds + Self.takeoverSlack, "\(takeoverText)")
+
+        try await poll("every saga to end", seconds: 300, diagnose) {
+            let counts = try await store.countByStatus()
+            return (counts[.running] ?? 0) + (counts[.compensating] ?? 0) == 0
+        }
+        // IsAsync notifications go through the outbox after their saga: wait for delivery too.
+        try await poll("the outbox to deliver every notification", seconds: 60, diagnose) {
+            try await store.listOutbox(status: .pending, limit: 1).isEmpty
+        }
+        let ended = Date().timeIntervalSince(killedAt)
+        Self.report(label, "every saga ended \(Self.seconds(ended)) after the kill")
+        for survivor in workers.dropFirst() {
+            #expect(survivor.isRunning, "a surviving worker exited early")
+            kill(survivor.processIdentifier, SIGTERM)
+        }
+        try await poll("the survivors to stop after SIGTERM", seconds: 60, diagnose) {
+            workers.dropFirst().allSatisfy { !$0.isRunning }
+        }
+        let said = await diagnose()
+        for survivor in workers.dropFirst() {
+            survivor.waitUntilExit()
+            #expect(survivor.terminationReason == .exit && survivor.terminationStatus == 0,
+                    "reason \(survivor.terminationReason.rawValue), status \(survivor.terminationStatus): \(said)")
+        }
+
+        let records = try await store.listInstances(InstanceQuery(topLevelOnly: true, limit: 10_000))
+        #expect(records.count == Self.sagas)
+        let calls = ShopCall.read(log)
+        // Had two workers run one instance at once, or one call been repeated under the same
+        // attempt, some (key, attempt) would appear twice.
+        // Outbox deliveries (NotifyUser) are at least once by design (DESIGN §6): a dispatcher
+        // killed between sending and recording sends again; receivers deduplicate by key.
+        var seen: [String: Int] = [:]
+        for call in calls where call.state != "NotifyUser" { seen["\(call.key)#\(call.attempt)", default: 0] += 1 }
+        #expect(seen.values.allSatisfy { $0 == 1 }, "\(seen.filter { $0.value > 1 })")
+        for record in records {
+            let isDeclined = try #require(declined[record.id] as Bool?)
+            #expect(record.status == (isDeclined ? .compensated : .succeeded), "instance \(record.id)")
+            let mine = calls.filter { $0.instance == record.id }
+            for state in Set(mine.map(\.state)) {
+                let keys = Set(mine.filter { $0.state == state }.map(\.key))
+                #expect(keys.count == 1, "\(record.id) \(state) was called with keys \(keys)")
+            }
+            var order: [String] = []
+            for call in mine where !order.contains(call.state) { order.append(call.state) }
+            let points = record.input["points"] == .int(1)
+            #expect(order == CrashRecoveryTests.expectedStates(declined: isDeclined, points: points),
+                    "instance \(record.id): \(order)")
+        }
+        // The dead worker's instances were finished by the others (a finished instance keeps
+        // its last owner), and those stopped mid-call were called again after the kill.
+        for record in records where victimHeld.contains(record.id) {
+            #expect(record.leaseOwner != nil && record.leaseOwner?.pid != victim.processIdentifier,
+                    "\(record.id) was finished by \(record.leaseOwner?.description ?? "nobody")")
+        }
+        let calledAfterKill = Set(calls.dropFirst(callsBeforeKill).map(\.instance))
+        #expect(!victimHeld.isDisjoint(with: calledAfterKill))
+    }
+
+    /// Starts `sagas` order-payment instances with `sagactl start`, four processes at a time;
+    /// every third pays 999, which the shop declines. Returns id → declined.
+    static func startInstances(environment: [String: String]) async throws -> [String: Bool] {
+        let results = Locked([String: Bool]())
+        let failures = Locked([String]())
+        await withTaskGroup(of: Void.self) { group in
+          for lane in 0..<4 {
+           group.addTask {
+            for n in stride(from: lane, to: sagas, by: 4) {
+                let amount = n % 3 == 0 ? 999 : 20 + n
+                let input = #"{"userId": \#(n), "productId": 1, "quantity": 1, "amount": \#(amount), "points": \#(n % 2)}"#
+                do {
+                    let started = try await CLI.run(
+                        ["start", "workflows/order-payment.yaml", "--input", input, "--services", services],
+                        environment: environment)
+                    let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if started.status != 0 || id.isEmpty {
+                        failures.update { $0.append("start \(n): status \(started.status): \(started.stderr)") }
+                    } else {
+                        results.update { $0[id] = amount == 999 }
+                    }
+                } catch {
+                    failures.update { $0.append("start \(n): \(error)") }
+                }
+            }
+           }
+          }
+        }
+        for failure in failures.get() { Issue.record(Comment(rawValue: failure)) }
+        return results.get()
+    }
+
+    /// Prints a measurement, for the record.
+    static func report(_ label: String, _ text: String) {
+        print("[\(label)] \(text)")
+    }
+
+    /// "1.23 s".
+    static func seconds(_ interval: TimeInterval) -> String {
+        "\((interval * 100).rounded() / 100) s"
+    }
+
+    /// A worker's standard error without its "<id> <status>" lines: errors, and the start of a
+    /// crash report.
+    static func remarks(_ text: String) -> [Substring] {
+        text.split(separator: "\n").filter { line in
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, parts[0].count == 26 else { return true }
+            return InstanceStatus(rawValue: String(parts[1])) == nil
+        }
+    }
+
+    /// Running or compensating instances whose lease owner is the process `pid` on this host.
+    static func live(_ store: any InstanceStore, heldBy pid: Int32) async throws -> Set<InstanceID> {
+        var held: Set<InstanceID> = []
+        for status in [InstanceStatus.running, .compensating] {
+            for record in try await store.listInstances(InstanceQuery(status: status, limit: 10_000))
+            where record.leaseOwner?.pid == pid && record.leaseOwner?.host == LeaseOwner.current.host {
+                held.insert(record.id)
+            }
+        }
+        return held
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds; fails the test after `seconds`, with what
+/// `diagnose` says.
+func poll(
+    _ what: String, seconds: TimeInterval, _ diagnose: @Sendable () async -> String = { "" },
+    _ condition: () async throws -> Bool
+) async throws {
+    _ = try await pollFor(what, seconds: seconds, diagnose) { try await condition() ? true : nil }
+}
+
+/// Polls `produce` every 50 ms until it returns a value; fails the test after `seconds`.
+func pollFor<T>(
+    _ what: String, seconds: TimeInterval, _ diagnose: @Sendable () async -> String = { "" },
+    _ produce: () async throws -> T?
+) async throws -> T {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if let value = try await produce() { return value }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw PollTimeout(description: "timed out after \(Int(seconds)) s waiting for \(what). \(await diagnose())")
+}
+
+struct PollTimeout: Error, CustomStringConvertible {
+    var description: String
+}

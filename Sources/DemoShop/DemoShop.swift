@@ -38,19 +38,13 @@ public enum DemoShop {
         }
         let injector = FaultInjector(spec: faults)
         let down = faults.initiallyDown
-        let readiness = Locked<[ShopService: CheckedContinuation<Int, any Error>]>([:])
-        let early = Locked<[ShopService: Result<Int, any Error>]>([:])
+        let readiness = Locked(Readiness())
         let servers = databases.map { database in
             ServiceServer(
                 database: database, injector: injector, host: host, port: ports[database.service],
                 initiallyDown: down[database.service]
             ) { result in
-                let waiter = readiness.withLock { $0.removeValue(forKey: database.service) }
-                if let waiter {
-                    waiter.resume(with: result)
-                } else {
-                    early.withLock { $0[database.service] = result }
-                }
+                readiness.withLock { $0.report(result, for: database.service) }?.resume(with: result)
             }
         }
         // Unstructured on purpose: the servers outlive this call. `RunningShop.stop()` cancels
@@ -79,11 +73,8 @@ public enum DemoShop {
         do {
             for server in servers {
                 bound[server.service] = try await withCheckedThrowingContinuation { continuation in
-                    let result = early.withLock { $0.removeValue(forKey: server.service) }
-                    if let result {
+                    if let result = readiness.withLock({ $0.wait(continuation, for: server.service) }) {
                         continuation.resume(with: result)
-                    } else {
-                        readiness.withLock { $0[server.service] = continuation }
                     }
                 }
             }
@@ -112,5 +103,26 @@ public enum DemoShop {
         }
         try await shop.stop()
         return result
+    }
+}
+
+/// The bound port (or failure) of each service, and whoever waits for it. One lock covers
+/// both, so a report that arrives while the waiter registers is never lost.
+private struct Readiness {
+    private var results: [ShopService: Result<Int, any Error>] = [:]
+    private var waiters: [ShopService: CheckedContinuation<Int, any Error>] = [:]
+
+    /// Records `result`; returns the waiter to resume with it, if one is waiting.
+    mutating func report(_ result: Result<Int, any Error>, for service: ShopService) -> CheckedContinuation<Int, any Error>? {
+        if let waiter = waiters.removeValue(forKey: service) { return waiter }
+        results[service] = result
+        return nil
+    }
+
+    /// Registers `waiter`; returns the result to resume it with at once when it already came.
+    mutating func wait(_ waiter: CheckedContinuation<Int, any Error>, for service: ShopService) -> Result<Int, any Error>? {
+        if let result = results.removeValue(forKey: service) { return result }
+        waiters[service] = waiter
+        return nil
     }
 }

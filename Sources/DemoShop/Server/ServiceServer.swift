@@ -115,6 +115,9 @@ final class ServiceServer: Sendable {
     /// bound port when the server got to listen.
     private func serve(port: Int, onRunning: Ack?) async throws -> (Command?, Int?) {
         let boundPort = Locked<Int?>(nil)
+        // Answered exactly once: when listening, or when this phase ends before it listens.
+        let pendingAck = Locked<Ack?>(onRunning)
+        let takeAck: @Sendable () -> Ack? = { pendingAck.withLock { ack in defer { ack = nil }; return ack } }
         let application = Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
@@ -122,7 +125,7 @@ final class ServiceServer: Sendable {
                 let actual = channel.localAddress?.port ?? port
                 boundPort.withLock { $0 = actual }
                 readiness.withLock { $0.port = actual }
-                onRunning?(.success(()))
+                takeAck()?(.success(()))
             },
             logger: logger
         )
@@ -180,8 +183,12 @@ final class ServiceServer: Sendable {
         }
         if let failure {
             if case .down(_, let ack)? = command { ack(.failure(failure)) }
-            if boundPort.withLock({ $0 }) == nil { onRunning?(.failure(failure)) }
+            takeAck()?(.failure(failure))
             throw failure
+        }
+        if let ack = takeAck() {
+            // Taken down again before it listened, the `.up` was still carried out; stopped, it was not.
+            if case .down? = command { ack(.success(())) } else { ack(.failure(ShopStoppedError(service: service))) }
         }
         return (command, boundPort.withLock { $0 })
     }

@@ -103,6 +103,9 @@ struct StartOptions: ParsableArguments {
         valueName: "key"))
     var businessKey: String?
 
+    /// `--input @file` and `@-` read at most this much (standard input may never end).
+    static let maxInputBytes = 64 * 1024 * 1024
+
     func parsedInput() throws -> JSONValue {
         guard let input else { return .object([:]) }
         var text = input
@@ -110,21 +113,31 @@ struct StartOptions: ParsableArguments {
         if input.hasPrefix("@") {
             let path = String(input.dropFirst())
             origin = path
-            let data: Data
+            let handle: FileHandle
             if path == "-" {
                 origin = "<stdin>"
-                data = FileHandle.standardInput.readDataToEndOfFile()
+                handle = FileHandle.standardInput
             } else {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                      let contents = FileManager.default.contents(atPath: path)
+                      let opened = FileHandle(forReadingAtPath: path)
                 else {
                     let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
                         : isDirectory.boolValue ? "it is a directory" : "permission denied"
                     throw CommandFailure("cannot read the input file \(path): \(reason)", hint: "check the path after '@'",
                                          code: SagaExit.usage)
                 }
-                data = contents
+                handle = opened
+            }
+            let data: Data
+            do {
+                data = try WorkflowLoader.read(handle, limit: Self.maxInputBytes)
+            } catch {
+                throw CommandFailure("cannot read \(origin): \(error.localizedDescription)", code: SagaExit.usage)
+            }
+            guard data.count <= Self.maxInputBytes else {
+                throw CommandFailure("\(origin) is larger than \(WorkflowLoader.mebibytes(Self.maxInputBytes)); the input is the saga's start parameters",
+                                     hint: "pass identifiers and let the services fetch large data", code: SagaExit.usage)
             }
             // Decoding leniently would turn each bad byte into U+FFFD and change the data unseen.
             let bytes = [UInt8](data)

@@ -15,9 +15,14 @@ enum ServicesFile {
 
     /// The file must exist and be a regular file (the caller checks; see `ServicesOption`).
     static func load(path: String) -> Result {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return Result(bindings: [:], diagnostics: [Diagnostic(.unreadableFile, "cannot read the services file", at: nil,
-                                                                  hint: "check its permissions")], source: nil)
+        let data: Data
+        do {
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
+            defer { try? handle.close() }  // a failed close of a read-only descriptor loses nothing
+            data = try WorkflowLoader.read(handle, limit: WorkflowLoader.maxFileBytes)
+        } catch {
+            return Result(bindings: [:], diagnostics: [Diagnostic(.unreadableFile, "cannot read the services file: \(error.localizedDescription)",
+                                                                  at: nil, hint: "check its permissions")], source: nil)
         }
         let text: String
         switch WorkflowLoader.decode(data) {

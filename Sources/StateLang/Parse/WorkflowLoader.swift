@@ -34,19 +34,27 @@ public enum WorkflowLoader {
             return failure(path, Diagnostic(.unreadableFile, "the file cannot be read (permission denied?)", at: nil,
                                             hint: "check its permissions"))
         }
-        // Read at most one byte past the limit: the size above is 0 for devices and pipes
-        // (`/dev/zero` would otherwise be read until memory runs out).
-        var data = Data()
+        let data: Data
         do {
             defer { try? handle.close() }  // a failed close of a read-only descriptor loses nothing
-            while data.count <= maxFileBytes, let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                data.append(chunk)
-            }
+            data = try read(handle, limit: maxFileBytes)
         } catch {
             return failure(path, Diagnostic(.unreadableFile, "the file cannot be read: \(error.localizedDescription)",
                                             at: nil))
         }
         return load(data: data, path: path)
+    }
+
+    /// Reads `handle` to its end, or to one byte past `limit`: enough to tell that it is too
+    /// large, also for a device, a pipe or standard input, whose size is unknown (`/dev/zero`
+    /// or `yes |` would otherwise be read until memory runs out).
+    public static func read(_ handle: FileHandle, limit: Int) throws -> Data {
+        var data = Data()
+        while data.count <= limit, let chunk = try handle.read(upToCount: min(1 << 20, limit + 1 - data.count)),
+              !chunk.isEmpty {
+            data.append(chunk)
+        }
+        return data
     }
 
     public static func load(data: Data, path: String) -> Result {

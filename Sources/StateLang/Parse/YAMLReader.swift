@@ -96,6 +96,15 @@ public struct YAMLReader {
                 return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
             }
 
+            // At the end of a file without a final line break, libyaml can put the mark of an
+            // empty node (the value of a lone `?`) on a line that does not exist; the end of
+            // the last line is where the file ends.
+            let scalarCount = text.unicodeScalars.count
+            let endOfFile = SourceFile.position(ofByte: buffer.count, in: buffer)
+            func place(_ mark: yaml_mark_t) -> SourcePosition {
+                Int(mark.index) >= scalarCount ? endOfFile : YAMLReader.position(mark)
+            }
+
             func cString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
                 guard let pointer else { return nil }
                 return String(cString: pointer)
@@ -152,8 +161,8 @@ public struct YAMLReader {
                     return Result(root: nil, diagnostics: diagnostics)
                 }
                 defer { yaml_event_delete(&event) }
-                let start = YAMLReader.position(event.start_mark)
-                let end = YAMLReader.position(event.end_mark)
+                let start = place(event.start_mark)
+                let end = place(event.end_mark)
 
                 switch event.type {
                 case YAML_STREAM_END_EVENT:

@@ -51,6 +51,11 @@ enum CLI {
         process.standardError = err
         process.standardInput = inPipe
         try process.run()
+        // The child has its copies: close this process's other ends now. Leaked descriptors
+        // pile up over hundreds of runs, and Foundation's Process.run() crashes past ~1,300.
+        try inPipe.fileHandleForReading.close()
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
         if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
         try? inPipe.fileHandleForWriting.close()
         let outData = Locked(Data())

@@ -4,12 +4,12 @@ import Interpreter
 import StateLang
 
 /// Shared body of resume / forward / compensate / skip.
-struct InstanceAction {
-    var id: String
-    var database: DatabaseOptions
-    var services: ServicesOption
-    var output: OutputOptions
-    var quiet: Bool
+struct InstanceAction: ParsableArguments {
+    @Argument(help: "The instance id.") var id: String
+    @OptionGroup var services: ServicesOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(name: .shortAndLong, help: "Print only the summary.") var quiet = false
 
     func perform(_ body: (SagaEngine) async throws -> InstanceRecord) async throws {
         let bindings = try services.load()
@@ -54,15 +54,10 @@ struct ResumeCommand: AsyncParsableCommand {
         abstract: "Continue an instance whose executor stopped (or that no worker has taken yet).",
         discussion: "The call in flight is made again with the same idempotency key, then the flow continues.")
 
-    @Argument(help: "The instance id.") var id: String
-    @OptionGroup var services: ServicesOption
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-    @Flag(name: .shortAndLong, help: "Print only the summary.") var quiet = false
+    @OptionGroup var action: InstanceAction
 
     func run() async throws {
-        try await InstanceAction(id: id, database: database, services: services, output: output, quiet: quiet)
-            .perform { try await $0.resume(id) }
+        try await action.perform { [id = action.id] in try await $0.resume(id) }
     }
 }
 
@@ -72,15 +67,10 @@ struct ForwardCommand: AsyncParsableCommand {
         abstract: "Push a failed or unknown instance forward from its last forward state.",
         discussion: "The failed state is called again with the same idempotency key; a succeeded one continues with its Next.")
 
-    @Argument(help: "The instance id.") var id: String
-    @OptionGroup var services: ServicesOption
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-    @Flag(name: .shortAndLong, help: "Print only the summary.") var quiet = false
+    @OptionGroup var action: InstanceAction
 
     func run() async throws {
-        try await InstanceAction(id: id, database: database, services: services, output: output, quiet: quiet)
-            .perform { try await $0.forward(id) }
+        try await action.perform { [id = action.id] in try await $0.forward(id) }
     }
 }
 
@@ -90,15 +80,10 @@ struct CompensateCommand: AsyncParsableCommand {
         abstract: "Undo what an instance did, in reverse order; also retries a stopped compensation.",
         discussion: "Steps already compensated are not compensated again.")
 
-    @Argument(help: "The instance id.") var id: String
-    @OptionGroup var services: ServicesOption
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-    @Flag(name: .shortAndLong, help: "Print only the summary.") var quiet = false
+    @OptionGroup var action: InstanceAction
 
     func run() async throws {
-        try await InstanceAction(id: id, database: database, services: services, output: output, quiet: quiet)
-            .perform { try await $0.compensate(id) }
+        try await action.perform { [id = action.id] in try await $0.compensate(id) }
     }
 }
 
@@ -112,15 +97,10 @@ struct SkipCommand: AsyncParsableCommand {
             continues with its Next. The resolution is recorded in the history.
             """)
 
-    @Argument(help: "The instance id.") var id: String
+    @OptionGroup var action: InstanceAction
     @Option(name: .long, help: "The state resolved by hand.") var state: String
-    @OptionGroup var services: ServicesOption
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-    @Flag(name: .shortAndLong, help: "Print only the summary.") var quiet = false
 
     func run() async throws {
-        try await InstanceAction(id: id, database: database, services: services, output: output, quiet: quiet)
-            .perform { try await $0.skip(id, state: state) }
+        try await action.perform { [id = action.id] in try await $0.skip(id, state: state) }
     }
 }

@@ -137,7 +137,10 @@ struct HTTPActionCircuitTests {
                 }
                 #expect(action.snapshot().mapValues(\.phase) == ["points": .open, "payments": .open])
                 #expect(HTTPTest.failure(await action.invoke(HTTPTest.invocation(service: "payments"), binding: slow))?.name == .circuitOpen)
-                #expect(server.requestCount == 2)
+                // A call that timed out on a loaded machine may never have reached the server, so
+                // the two failed calls account for at most two requests; a third would mean the
+                // open circuit let a call through.
+                #expect(server.requestCount <= 2)
             }
         }
     }

@@ -133,15 +133,15 @@ enum StepSQL {
     static let columnNames = [
         "instance_id", "seq", "state_name", "phase", "compensated_seq", "retried_seq", "attempt", "status",
         "is_for_update", "input", "output", "failure_name", "failure_message", "failure_state", "idempotency_key",
-        "child_instance_id", "started_at", "ended_at", "retry_at",
+        "child_instance_id", "started_at", "ended_at", "retry_at", "executor",
     ]
     static let columns = columnNames.joined(separator: ", ")
-    /// At most this many rows per upsert statement (19 parameters each; the protocol allows 65535).
+    /// At most this many rows per upsert statement (20 parameters each; the protocol allows 65535).
     static let maximumRowsPerStatement = 1000
 
     /// Inserts `rows` rows, or replaces every column of a row with the same (instance_id, seq).
     static func upsert(rows: Int) -> String {
-        let values = (0..<rows).map { n in "(" + placeholders(n * 19 + 1...n * 19 + 19) + ")" }
+        let values = (0..<rows).map { n in "(" + placeholders(n * 20 + 1...n * 20 + 20) + ")" }
         let updates = columnNames.dropFirst(2).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         return "INSERT INTO steps (\(columns)) VALUES " + values.joined(separator: ", ")
             + " ON CONFLICT (instance_id, seq) DO UPDATE SET " + updates
@@ -151,7 +151,7 @@ enum StepSQL {
 }
 
 extension StepRecord {
-    /// Appends this row's 19 values, in `StepSQL.columns` order.
+    /// Appends this row's 20 values, in `StepSQL.columns` order.
     func appendBindings(to b: inout PostgresBindings) {
         b.append(instanceID)
         b.append(seq)
@@ -172,6 +172,7 @@ extension StepRecord {
         b.append(startedAt.timeIntervalSince1970)
         b.append(endedAt?.timeIntervalSince1970)
         b.append(retryAt?.timeIntervalSince1970)
+        b.append(executor?.description)
     }
 
     init(row: PostgresRow) throws {
@@ -196,7 +197,8 @@ extension StepRecord {
             childInstanceID: try r.next(),
             startedAt: try r.nextDate() ?? missing("started_at", what),
             endedAt: try r.nextDate(),
-            retryAt: try r.nextDate())
+            retryAt: try r.nextDate(),
+            executor: try r.nextLeaseOwner(what))
     }
 }
 
@@ -210,7 +212,7 @@ extension [StepRecord] {
         let rows = enumerated().filter { lastIndexBySeq[$0.element.seq] == $0.offset }.map(\.element)
         return stride(from: 0, to: rows.count, by: StepSQL.maximumRowsPerStatement).map { start in
             let chunk = rows[start..<Swift.min(start + StepSQL.maximumRowsPerStatement, rows.count)]
-            var bindings = PostgresBindings(capacity: chunk.count * 19)
+            var bindings = PostgresBindings(capacity: chunk.count * StepSQL.columnNames.count)
             for step in chunk { step.appendBindings(to: &bindings) }
             return PostgresQuery(unsafeSQL: StepSQL.upsert(rows: chunk.count), binds: bindings)
         }

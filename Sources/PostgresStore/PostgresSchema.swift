@@ -123,6 +123,12 @@ enum PostgresSchema {
             CREATE INDEX outbox_by_created ON outbox (created_at, id)
             """,
         ]),
+        // Which executor (lease owner) created each step row, for the history.
+        ("step executor", [
+            """
+            ALTER TABLE steps ADD COLUMN executor text
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -97,18 +97,18 @@ enum StepSQL {
     static let columns = """
         instance_id, seq, state_name, phase, compensated_seq, retried_seq, attempt, status, is_for_update, \
         input, output, failure_name, failure_message, failure_state, idempotency_key, child_instance_id, \
-        started_at, ended_at, retry_at
+        started_at, ended_at, retry_at, executor
         """
     /// Insert, or replace every column of the row with the same (instance_id, seq).
     static let upsert = """
-        INSERT INTO steps (\(columns)) VALUES (\(placeholders(19)))
+        INSERT INTO steps (\(columns)) VALUES (\(placeholders(20)))
         ON CONFLICT (instance_id, seq) DO UPDATE SET state_name = excluded.state_name, phase = excluded.phase,
         compensated_seq = excluded.compensated_seq, retried_seq = excluded.retried_seq, attempt = excluded.attempt,
         status = excluded.status, is_for_update = excluded.is_for_update, input = excluded.input,
         output = excluded.output, failure_name = excluded.failure_name, failure_message = excluded.failure_message,
         failure_state = excluded.failure_state, idempotency_key = excluded.idempotency_key,
         child_instance_id = excluded.child_instance_id, started_at = excluded.started_at,
-        ended_at = excluded.ended_at, retry_at = excluded.retry_at
+        ended_at = excluded.ended_at, retry_at = excluded.retry_at, executor = excluded.executor
         """
     static let ofInstance = "SELECT \(columns) FROM steps WHERE instance_id = ? ORDER BY seq"
 }
@@ -119,7 +119,7 @@ extension StepRecord {
             instanceID, seq, stateName, phase.rawValue, compensatedSeq, retriedSeq, attempt, status.rawValue,
             isForUpdate, input.jsonString(), output?.jsonString(), failure?.name, failure?.message, failure?.state,
             idempotencyKey, childInstanceID, startedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
-            retryAt?.timeIntervalSince1970,
+            retryAt?.timeIntervalSince1970, executor?.description,
         ] as [(any DatabaseValueConvertible)?])
     }
 
@@ -145,7 +145,8 @@ extension StepRecord {
             childInstanceID: try row.decode(atIndex: 15),
             startedAt: try decodeDate(row, 16) ?? missing("started_at", what),
             endedAt: try decodeDate(row, 17),
-            retryAt: try decodeDate(row, 18))
+            retryAt: try decodeDate(row, 18),
+            executor: try decodeLeaseOwner(row, 19, what))
     }
 }
 

@@ -109,6 +109,10 @@ enum SQLiteSchema {
         CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE status = 'pending';
         CREATE INDEX outbox_by_created ON outbox(created_at, id);
         """,
+        // 3: which executor (lease owner) created each step row, for the history.
+        """
+        ALTER TABLE steps ADD COLUMN executor TEXT;
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -12,7 +12,8 @@ import Testing
 struct BadInputCatalogueTests {
     static let fixtures = "Tests/SagactlTests/Fixtures/bad/"
     let dir: URL
-    var db: String { dir.appendingPathComponent("sagas.sqlite").path }
+    /// The case's database: an SQLite file in `dir`, or a fresh PostgreSQL schema (see `TestDatabase`).
+    var db: String { TestDatabase.location(in: dir) }
 
     init() throws { dir = try CLI.temporaryDirectory() }
 
@@ -176,13 +177,15 @@ struct BadInputCatalogueTests {
         #expect(found.first?.message == "aliases expand to more than 16 MiB of text")
     }
 
-    @Test("A CompensateState naming no state is a warning, and the workflow runs")
-    func unknownCompensateStateRuns() async throws {
-        _ = try await expectDiagnostics(Self.fixtures + "unknown-compensate-state.yaml", status: 0, errors: [],
-                                  present: ["SL0104@9:22"])
-        let run = try await CLI.run(["run", Self.fixtures + "unknown-compensate-state.yaml", "--services",
-                               try services(script: "cat > /dev/null; echo '{}'"), "--db", db])
-        #expect(run.status == 0, "\(run.stderr)")
+    @Test("A CompensateState naming no state is a warning, and the workflow runs", arguments: TestDatabase.underTest)
+    func unknownCompensateStateRuns(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            _ = try await expectDiagnostics(Self.fixtures + "unknown-compensate-state.yaml", status: 0, errors: [],
+                                      present: ["SL0104@9:22"])
+            let run = try await CLI.run(["run", Self.fixtures + "unknown-compensate-state.yaml", "--services",
+                                   try services(script: "cat > /dev/null; echo '{}'"), "--db", db])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
     }
 
     @Test("A state named with 10 KB of text: SL0004 saying how to write so long a key; written so, SL0103 without a suggestion")
@@ -337,17 +340,19 @@ struct BadInputCatalogueTests {
         expectRefusedInput(try await runWithInput("@-", stdin: "{\n  \"a\": tru\n}"), "<stdin>:2:8: the input is not valid JSON")
     }
 
-    @Test("--input of 10 MB of JSON runs, and the input is stored whole")
-    func inputTenMegabytes() async throws {
-        let item = "\"" + String(repeating: "x", count: 98) + "\""
-        let json = "{\"items\": [" + Array(repeating: item, count: 100_000).joined(separator: ",") + "]}"
-        #expect(json.utf8.count > 10_000_000)
-        let result = try await runWithInput("@" + (try write("big.json", json)))
-        #expect(result.status == 0, "\(result.stderr)")
-        let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let status = try await CLI.run(["status", id, "--db", db, "--json"])
-        let record = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-        #expect(((record["input"] as? [String: Any])?["items"] as? [Any])?.count == 100_000)
+    @Test("--input of 10 MB of JSON runs, and the input is stored whole", arguments: TestDatabase.underTest)
+    func inputTenMegabytes(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let item = "\"" + String(repeating: "x", count: 98) + "\""
+            let json = "{\"items\": [" + Array(repeating: item, count: 100_000).joined(separator: ",") + "]}"
+            #expect(json.utf8.count > 10_000_000)
+            let result = try await runWithInput("@" + (try write("big.json", json)))
+            #expect(result.status == 0, "\(result.stderr)")
+            let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let status = try await CLI.run(["status", id, "--db", db, "--json"])
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            #expect(((record["input"] as? [String: Any])?["items"] as? [Any])?.count == 100_000)
+        }
     }
 
     // MARK: --services files
@@ -432,83 +437,101 @@ struct BadInputCatalogueTests {
         return (error["name"] as? String ?? "", error["message"] as? String ?? "")
     }
 
-    @Test("Output that is not JSON: ActionError.InvalidOutput")
-    func actionOutputNotJSON() async throws {
-        let (run, step) = try await runAction("echo 'not json'")
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.InvalidOutput")
-    }
-
-    @Test("Output larger than the 16 MiB limit: ActionError.OutputTooLarge")
-    func actionOutputTooLarge() async throws {
-        let (run, step) = try await runAction("head -c 17000000 /dev/zero | tr '\\0' a")
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.OutputTooLarge")
-    }
-
-    @Test("Output that is a JSON scalar is the result")
-    func actionOutputScalar() async throws {
-        let (run, step) = try await runAction("echo 42")
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(step["output"] as? Int == 42)
-    }
-
-    @Test("Output with a Latin-1 byte: ActionError.InvalidOutput, not a silent U+FFFD")
-    func actionOutputNotUTF8() async throws {
-        let (run, step) = try await runAction(#"printf '{"name": "caf\351"}'"#)
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.InvalidOutput")
-        #expect(error(of: step)?.message.contains("not UTF-8 text (byte 0xE9 at offset 13)") == true)
-    }
-
-    @Test("Output with 1e400: ActionError.InvalidOutput")
-    func actionOutputHugeNumber() async throws {
-        let (run, step) = try await runAction(#"echo '{"amount": 1e400}'"#)
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.InvalidOutput")
-    }
-
-    @Test("A failure whose first stderr line is not a name: ActionError.Exit<code> with the text")
-    func actionFailureWithoutName() async throws {
-        let (run, step) = try await runAction("echo 'oops: the disk is on fire' >&2; exit 3")
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.Exit3")
-        #expect(error(of: step)?.message == "oops: the disk is on fire")
-    }
-
-    @Test("A failure whose first stderr line is a name: that name, the rest is the message")
-    func actionFailureWithName() async throws {
-        let (run, step) = try await runAction("echo ActionError.OutOfStock >&2; echo 'none left' >&2; exit 1")
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.OutOfStock")
-        #expect(error(of: step)?.message == "none left")
-    }
-
-    @Test("A command killed by a signal: ActionError.Signal9")
-    func actionKilledBySignal() async throws {
-        let (run, step) = try await runAction("kill -9 $$")
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "ActionError.Signal9")
-    }
-
-    @Test("A command that sleeps past TimeoutSeconds is killed with what it started; the step gets Timeout")
-    func actionTimeout() async throws {
-        let pidFile = dir.appendingPathComponent("sleep.pid").path
-        let began = Date()
-        // The sleep is a child of the script: it holds the output pipe open after the script dies.
-        let (run, step) = try await runAction("sleep 60 &\necho $! > '\(pidFile)'\nwait $!\necho '{}'", timeout: 45)
-        #expect(Date().timeIntervalSince(began) < 40, "the call was not stopped at its deadline")
-        #expect(run.status == 1)
-        #expect(error(of: step)?.name == "Timeout")
-        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        // Killed, then reaped by whoever adopted it: gone, or a zombie, within a few seconds.
-        let deadline = Date().addingTimeInterval(10)
-        func alive() -> Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-            let state = stat.split(separator: ")").last?.split(separator: " ").first
-            return state != "Z"
+    @Test("Output that is not JSON: ActionError.InvalidOutput", arguments: TestDatabase.underTest)
+    func actionOutputNotJSON(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction("echo 'not json'")
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.InvalidOutput")
         }
-        while alive(), Date() < deadline { usleep(20_000) }
-        #expect(!alive(), "the sleep started by the timed-out command is still running")
+    }
+
+    @Test("Output larger than the 16 MiB limit: ActionError.OutputTooLarge", arguments: TestDatabase.underTest)
+    func actionOutputTooLarge(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction("head -c 17000000 /dev/zero | tr '\\0' a")
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.OutputTooLarge")
+        }
+    }
+
+    @Test("Output that is a JSON scalar is the result", arguments: TestDatabase.underTest)
+    func actionOutputScalar(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction("echo 42")
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(step["output"] as? Int == 42)
+        }
+    }
+
+    @Test("Output with a Latin-1 byte: ActionError.InvalidOutput, not a silent U+FFFD", arguments: TestDatabase.underTest)
+    func actionOutputNotUTF8(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction(#"printf '{"name": "caf\351"}'"#)
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.InvalidOutput")
+            #expect(error(of: step)?.message.contains("not UTF-8 text (byte 0xE9 at offset 13)") == true)
+        }
+    }
+
+    @Test("Output with 1e400: ActionError.InvalidOutput", arguments: TestDatabase.underTest)
+    func actionOutputHugeNumber(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction(#"echo '{"amount": 1e400}'"#)
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.InvalidOutput")
+        }
+    }
+
+    @Test("A failure whose first stderr line is not a name: ActionError.Exit<code> with the text", arguments: TestDatabase.underTest)
+    func actionFailureWithoutName(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction("echo 'oops: the disk is on fire' >&2; exit 3")
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.Exit3")
+            #expect(error(of: step)?.message == "oops: the disk is on fire")
+        }
+    }
+
+    @Test("A failure whose first stderr line is a name: that name, the rest is the message", arguments: TestDatabase.underTest)
+    func actionFailureWithName(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction("echo ActionError.OutOfStock >&2; echo 'none left' >&2; exit 1")
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.OutOfStock")
+            #expect(error(of: step)?.message == "none left")
+        }
+    }
+
+    @Test("A command killed by a signal: ActionError.Signal9", arguments: TestDatabase.underTest)
+    func actionKilledBySignal(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction("kill -9 $$")
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "ActionError.Signal9")
+        }
+    }
+
+    @Test("A command that sleeps past TimeoutSeconds is killed with what it started; the step gets Timeout", arguments: TestDatabase.underTest)
+    func actionTimeout(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let pidFile = dir.appendingPathComponent("sleep.pid").path
+            let began = Date()
+            // The sleep is a child of the script: it holds the output pipe open after the script dies.
+            let (run, step) = try await runAction("sleep 60 &\necho $! > '\(pidFile)'\nwait $!\necho '{}'", timeout: 45)
+            #expect(Date().timeIntervalSince(began) < 40, "the call was not stopped at its deadline")
+            #expect(run.status == 1)
+            #expect(error(of: step)?.name == "Timeout")
+            let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            // Killed, then reaped by whoever adopted it: gone, or a zombie, within a few seconds.
+            let deadline = Date().addingTimeInterval(10)
+            func alive() -> Bool {
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+                let state = stat.split(separator: ")").last?.split(separator: " ").first
+                return state != "Z"
+            }
+            while alive(), Date() < deadline { usleep(20_000) }
+            #expect(!alive(), "the sleep started by the timed-out command is still running")
+        }
     }
 }

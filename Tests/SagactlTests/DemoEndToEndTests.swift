@@ -1,6 +1,5 @@
 import DemoShop
 import Foundation
-import SQLiteStore
 import Interpreter
 import StateLang
 import Testing
@@ -10,7 +9,8 @@ import Testing
 @Suite("Demo shop, end to end", .serialized)
 struct DemoEndToEndTests {
     let dir: URL
-    var db: String { dir.appendingPathComponent("sagas.sqlite").path }
+    /// The case's database: an SQLite file in `dir`, or a fresh PostgreSQL schema (see `TestDatabase`).
+    var db: String { TestDatabase.location(in: dir) }
 
     init() throws { dir = try CLI.temporaryDirectory() }
 
@@ -25,89 +25,95 @@ struct DemoEndToEndTests {
         #expect((json["retries"] as? Int ?? 0) > 0, "faults should have caused retries")
     }
 
+    /// The sagas of the case's database, for the shop's checker.
     func summaries() async throws -> [SagaSummary] {
-        let store = try SQLiteInstanceStore(path: db)
-        defer { try? store.close() }
+        let store = try #require(TestDatabase.currentStore, "summaries() runs inside a TestDatabase case")
         return try await store.listInstances(InstanceQuery(topLevelOnly: true, limit: 10_000)).map {
             SagaSummary(instanceID: $0.id, status: SagaSummary.Status(rawValue: $0.status.rawValue) ?? .running, input: $0.input)
         }
     }
 
-    @Test("kill -9 of workers under load over HTTP, then recover: the checker passes")
-    func killDuringLoad() async throws {
-        // Faults on the saga's own calls; notifications (3 outbox attempts, then `failed` for a
-        // person to retry, as `outboxAfterOutage` shows) only get latency.
-        var rules: [String] = []
-        for service in ["inventory", "orders", "payments", "points"] {
-            rules += ["\(service).*:rate=0.1,kind=5xx", "\(service).*:rate=0.05,kind=drop"]
+    @Test("kill -9 of workers under load over HTTP, then recover: the checker passes", arguments: TestDatabase.underTest)
+    func killDuringLoad(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            // Faults on the saga's own calls; notifications (3 outbox attempts, then `failed` for a
+            // person to retry, as `outboxAfterOutage` shows) only get latency.
+            var rules: [String] = []
+            for service in ["inventory", "orders", "payments", "points"] {
+                rules += ["\(service).*:rate=0.1,kind=5xx", "\(service).*:rate=0.05,kind=drop"]
+            }
+            rules.append("*.*:rate=0.3,latency=20ms")
+            let faults = try FaultSpec(parsing: rules.joined(separator: ";"), seed: 7)
+            let shop = try await DemoShop.start(directory: dir.appendingPathComponent("shop"), faults: faults)
+            let env = shop.environment
+            let orders = ShopSeed.standard.orders(count: 40, seed: 3)
+            for order in orders {
+                let started = try await CLI.run(["start", "workflows/order-payment.yaml", "--input", order.jsonString(), "--db", db],
+                                                environment: env)
+                #expect(started.status == 0, "\(started.stderr)")
+            }
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<4 {
+                let worker = try CLI.spawn(["worker", "--concurrency", "8", "--db", db], environment: env)
+                try await Task.sleep(nanoseconds: UInt64.random(in: 200_000_000...500_000_000, using: &generator))
+                kill(worker.processIdentifier, SIGKILL)
+                await CLI.waitForExit(worker)
+            }
+            let recovered = try await CLI.run(["recover", "--db", db, "--json"], environment: env, timeout: 180)
+            #expect(recovered.status == 0, "\(recovered.stderr)")
+            let sagas = try await summaries()
+            #expect(sagas.count == orders.count)
+            #expect(sagas.allSatisfy { $0.status == .succeeded || $0.status == .compensated }, "\(sagas.map(\.status))")
+            let report = try ShopChecker.check(directory: shop.directory, sagas: sagas)
+            #expect(report.passed, "\(report)")
+            try await shop.stop()
         }
-        rules.append("*.*:rate=0.3,latency=20ms")
-        let faults = try FaultSpec(parsing: rules.joined(separator: ";"), seed: 7)
-        let shop = try await DemoShop.start(directory: dir.appendingPathComponent("shop"), faults: faults)
-        let env = shop.environment
-        let orders = ShopSeed.standard.orders(count: 40, seed: 3)
-        for order in orders {
-            let started = try await CLI.run(["start", "workflows/order-payment.yaml", "--input", order.jsonString(), "--db", db],
-                                            environment: env)
-            #expect(started.status == 0, "\(started.stderr)")
-        }
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<4 {
-            let worker = try CLI.spawn(["worker", "--concurrency", "8", "--db", db], environment: env)
-            try await Task.sleep(nanoseconds: UInt64.random(in: 200_000_000...500_000_000, using: &generator))
-            kill(worker.processIdentifier, SIGKILL)
-            await CLI.waitForExit(worker)
-        }
-        let recovered = try await CLI.run(["recover", "--db", db, "--json"], environment: env, timeout: 180)
-        #expect(recovered.status == 0, "\(recovered.stderr)")
-        let sagas = try await summaries()
-        #expect(sagas.count == orders.count)
-        #expect(sagas.allSatisfy { $0.status == .succeeded || $0.status == .compensated }, "\(sagas.map(\.status))")
-        let report = try ShopChecker.check(directory: shop.directory, sagas: sagas)
-        #expect(report.passed, "\(report)")
-        try await shop.stop()
     }
 
-    @Test("The outbox delivers a notification once the service is back, after marking it failed")
-    func outboxAfterOutage() async throws {
-        let shop = try await DemoShop.start(directory: dir.appendingPathComponent("shop"))
-        let env = shop.environment
-        try await shop.setDown(.notifications, true)
-        let run = try await CLI.run(["run", "workflows/order-payment.yaml", "--input", "@examples/order.json", "--db", db],
-                                    environment: env)
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.contains("failed    after 3 attempts: ConnectionRefused"), "\(run.stderr)")
-        var report = try ShopChecker.check(directory: shop.directory, sagas: try await summaries())
-        #expect(!report.passed, "an undelivered notification must be a violation")
+    @Test("The outbox delivers a notification once the service is back, after marking it failed", arguments: TestDatabase.underTest)
+    func outboxAfterOutage(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let shop = try await DemoShop.start(directory: dir.appendingPathComponent("shop"))
+            let env = shop.environment
+            try await shop.setDown(.notifications, true)
+            let run = try await CLI.run(["run", "workflows/order-payment.yaml", "--input", "@examples/order.json", "--db", db],
+                                        environment: env)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("failed    after 3 attempts: ConnectionRefused"), "\(run.stderr)")
+            var report = try ShopChecker.check(directory: shop.directory, sagas: try await summaries())
+            #expect(!report.passed, "an undelivered notification must be a violation")
 
-        try await shop.setDown(.notifications, false)
-        let failed = try await CLI.run(["outbox", "list", "--status", "failed", "--db", db, "--json"])
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [[String: Any]])
-        let id = try #require(rows.first?["id"] as? String)
-        let retried = try await CLI.run(["outbox", "retry", id, "--db", db], environment: env)
-        #expect(retried.status == 0, "\(retried.stderr)")
-        // Sent again (same key): still notified once by effect.
-        _ = try await CLI.run(["outbox", "retry", id, "--db", db], environment: env)
-        report = try ShopChecker.check(directory: shop.directory, sagas: try await summaries())
-        #expect(report.passed, "\(report)")
-        try await shop.stop()
+            try await shop.setDown(.notifications, false)
+            let failed = try await CLI.run(["outbox", "list", "--status", "failed", "--db", db, "--json"])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [[String: Any]])
+            let id = try #require(rows.first?["id"] as? String)
+            let retried = try await CLI.run(["outbox", "retry", id, "--db", db], environment: env)
+            #expect(retried.status == 0, "\(retried.stderr)")
+            // Sent again (same key): still notified once by effect.
+            _ = try await CLI.run(["outbox", "retry", id, "--db", db], environment: env)
+            report = try ShopChecker.check(directory: shop.directory, sagas: try await summaries())
+            #expect(report.passed, "\(report)")
+            try await shop.stop()
+        }
     }
 
-    @Test("A declined payment over HTTP is ActionError.InsufficientFunds and compensates; the shop agrees")
-    func declinedOverHTTP() async throws {
-        let shop = try await DemoShop.start(directory: dir.appendingPathComponent("shop"))
-        let rich = #"{"userId": 1, "productId": 1, "quantity": 1, "amount": 100000000, "points": 0}"#
-        let result = try await CLI.run(["run", "workflows/order-payment.yaml", "--input", rich, "--db", db, "--json"],
-                                       environment: shop.environment)
-        #expect(result.status == 1, "\(result.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        let steps = json["steps"] as? [[String: Any]] ?? []
-        let pay = steps.first { $0["state"] as? String == "Pay" }
-        #expect((pay?["error"] as? [String: Any])?["name"] as? String == "ActionError.InsufficientFunds")
-        #expect(steps.filter { $0["phase"] as? String == "compensation" }.map { $0["state"] as? String } ==
-                ["Refund", "CancelOrder", "ReleaseStock"])
-        let report = try ShopChecker.check(directory: shop.directory, sagas: try await summaries())
-        #expect(report.passed, "\(report)")
-        try await shop.stop()
+    @Test("A declined payment over HTTP is ActionError.InsufficientFunds and compensates; the shop agrees", arguments: TestDatabase.underTest)
+    func declinedOverHTTP(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let shop = try await DemoShop.start(directory: dir.appendingPathComponent("shop"))
+            let rich = #"{"userId": 1, "productId": 1, "quantity": 1, "amount": 100000000, "points": 0}"#
+            let result = try await CLI.run(["run", "workflows/order-payment.yaml", "--input", rich, "--db", db, "--json"],
+                                           environment: shop.environment)
+            #expect(result.status == 1, "\(result.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let steps = json["steps"] as? [[String: Any]] ?? []
+            let pay = steps.first { $0["state"] as? String == "Pay" }
+            #expect((pay?["error"] as? [String: Any])?["name"] as? String == "ActionError.InsufficientFunds")
+            #expect(steps.filter { $0["phase"] as? String == "compensation" }.map { $0["state"] as? String } ==
+                    ["Refund", "CancelOrder", "ReleaseStock"])
+            let report = try ShopChecker.check(directory: shop.directory, sagas: try await summaries())
+            #expect(report.passed, "\(report)")
+            try await shop.stop()
+        }
     }
 }

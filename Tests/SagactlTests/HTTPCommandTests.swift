@@ -21,16 +21,18 @@ struct HTTPCommandTests {
           Done: { Type: Succeed }
         """
 
-    @Test("`sagactl run` calls an http service (here: refused) and exits cleanly")
-    func runCallsHTTP() async throws {
+    @Test("`sagactl run` calls an http service (here: refused) and exits cleanly", arguments: TestDatabase.underTest)
+    func runCallsHTTP(database: TestDatabase) async throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir.appendingPathComponent("http-cli.yaml")
         try Self.workflow.write(to: file, atomically: true, encoding: .utf8)
-        let result = try await CLI.run(["run", file.path, "--db", dir.appendingPathComponent("db.sqlite").path],
-                                 environment: ["SVC_URL": "http://127.0.0.1:1"])
-        #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.stderr.contains("ConnectionRefused: nothing accepts connections at http://127.0.0.1:1/ping"), "\(result.stderr)")
-        #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+        try await database.run(in: dir) {
+            let result = try await CLI.run(["run", file.path, "--db", TestDatabase.location(in: dir)],
+                                           environment: ["SVC_URL": "http://127.0.0.1:1"])
+            #expect(result.status == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("ConnectionRefused: nothing accepts connections at http://127.0.0.1:1/ping"), "\(result.stderr)")
+            #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+        }
     }
 
     @Test("Closers run once, newest first, and their errors are returned")

@@ -9,6 +9,11 @@ import Testing
 /// The lock and the header edits use a GRDB connection of the test's own (another process as
 /// far as `sagactl` is concerned). A full disk is simulated with the store's fault-injection
 /// hook `SAGACTL_SQLITE_MAX_PAGE_COUNT` (`PRAGMA max_page_count`).
+///
+/// These run on SQLite only: each fault is one of the file (a lock held by another
+/// connection, permissions, a full disk, truncation, a damaged page, the header's schema
+/// version). PostgreSQL's counterparts (a wrong password, a missing database, a schema from a
+/// newer sagactl, tables it did not create) are in `Tests/StoreTests/PostgresStoreTests`.
 @Suite("Storage faults, end to end", .serialized)
 struct StoreFaultTests {
     static let workflow = "Tests/SagactlTests/Fixtures/faults/two-steps.yaml"

@@ -66,7 +66,7 @@ enum Fixtures {
             output: ["ok": false, "why": "naïve 😀"],
             failure: FailureRecord(name: "Timeout", message: "no answer in 5 s", state: nil),
             idempotencyKey: "\(instance)-c-\(seq)", childInstanceID: "child-\(instance)", startedAt: at(1.000_001),
-            endedAt: at(2.5), retryAt: at(4.25))
+            endedAt: at(2.5), retryAt: at(4.25), executor: alice)
     }
 }
 

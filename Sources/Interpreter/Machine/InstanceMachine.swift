@@ -165,10 +165,14 @@ public struct InstanceMachine: Sendable {
         touched.append(seq)
     }
 
+    /// Adds a row, stamped with the executor that holds the lease now (so the history says
+    /// which process made each call).
     mutating func appendRow(_ make: (Int) -> StepRecord) -> Int {
         let seq = cursor.nextSeq
         cursor.nextSeq += 1
-        steps.append(make(seq))
+        var row = make(seq)
+        row.executor = instance.leaseOwner
+        steps.append(row)
         touched.append(seq)
         return seq
     }

@@ -173,13 +173,16 @@ public struct StepRecord: Sendable, Hashable {
     public var endedAt: Date?
     /// When the next attempt is due, if this attempt failed and will be retried.
     public var retryAt: Date?
+    /// The executor that created the row (held the instance's lease then); nil for rows
+    /// written before the store kept it. The history says from it which process ran each step.
+    public var executor: LeaseOwner?
 
     public init(
         instanceID: InstanceID, seq: Int, stateName: String, phase: StepPhase, compensatedSeq: Int? = nil,
         retriedSeq: Int? = nil, attempt: Int = 1, status: ExecutionStatus = .running, isForUpdate: Bool = false,
         input: JSONValue = .null, output: JSONValue? = nil, failure: FailureRecord? = nil,
         idempotencyKey: String, childInstanceID: InstanceID? = nil, startedAt: Date, endedAt: Date? = nil,
-        retryAt: Date? = nil
+        retryAt: Date? = nil, executor: LeaseOwner? = nil
     ) {
         self.instanceID = instanceID
         self.seq = seq
@@ -198,6 +201,7 @@ public struct StepRecord: Sendable, Hashable {
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.retryAt = retryAt
+        self.executor = executor
     }
 }
 

@@ -16,10 +16,16 @@ struct BenchCommand: AsyncParsableCommand {
             rows/s with the same settings, so the engine's cost is a ratio. With --db URL it runs
             on that PostgreSQL database instead (no raw baseline).
 
+            With --workers W it measures worker processes sharing the database instead: it
+            creates the N sagas first (untimed), then starts W worker processes (C sagas at a
+            time each) and times them until the last one has run out of work. Give each run a
+            fresh schema: instances left in it would be run too.
+
             Example:
               sagactl bench --sagas 20000 --concurrency 256
               sagactl bench --sagas 5000 --fail-at 4 --json
               sagactl bench --db 'postgres://me@127.0.0.1/sagas?schema=bench'
+              sagactl bench --db 'postgres://me@127.0.0.1/sagas?schema=bench_w4' --workers 4 --concurrency 64
             """)
 
     @Option(name: .long, help: "Sagas to run.") var sagas = 10_000
@@ -35,11 +41,16 @@ struct BenchCommand: AsyncParsableCommand {
         "Run on this PostgreSQL database instead of a scratch SQLite file. Give it a schema of its own "
             + "(…?schema=bench): the instances stay there.", valueName: "postgres-url"))
     var db: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "Run the sagas in this many worker processes sharing the database (0: in this process).", valueName: "W"))
+    var workers = 0
+    @Flag(name: .long, help: .hidden) var drain = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard sagas > 0, concurrency > 0, steps > 0 else { throw ValidationError("--sagas, --concurrency and --steps must be positive") }
         guard failAt >= 0, failAt <= steps else { throw ValidationError("--fail-at must be between 0 and --steps") }
+        guard workers >= 0, workers <= 64 else { throw ValidationError("--workers must be between 0 and 64") }
         if let db {
             guard PostgresURL.isPostgres(db) else { throw ValidationError("--db takes a postgres:// URL (the SQLite bench uses a scratch file)") }
             guard durability == .full else { throw ValidationError("--durability applies to the SQLite bench only") }
@@ -47,14 +58,18 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dir = directory ?? NSTemporaryDirectory() + "sagactl-bench-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let yaml = BenchWorkflow.yaml(steps: steps)
         let compiled = WorkflowPipeline.compile(text: yaml, path: "bench.yaml")
         guard let workflow = compiled.workflow else {
             throw CommandFailure("the generated workflow does not compile: \(compiled.diagnostics.map(\.message))", code: SagaExit.internalError)
         }
+        if drain {
+            try await self.drain(workflow: workflow, yaml: yaml)
+            return
+        }
+        let dir = directory ?? NSTemporaryDirectory() + "sagactl-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let store: any InstanceStore & CommitStatisticsReporting
         let closeStore: () async throws -> Void
         if let db {
@@ -70,14 +85,27 @@ struct BenchCommand: AsyncParsableCommand {
             store = sqlite
             closeStore = { try sqlite.close() }
         }
+        if workers > 0 {
+            let report: WorkersReport
+            do {
+                report = try await runWorkers(workers, workflow: workflow, yaml: yaml,
+                                              shared: Shared(location: db ?? dir + "/bench.sqlite", store: store))
+            } catch {
+                try await closeStore()
+                throw error
+            }
+            try await closeStore()
+            Terminal.out(output.json ? report.json().jsonString(pretty: true) + "\n" : report.text())
+            let expected: InstanceStatus = failAt > 0 ? .compensated : .succeeded
+            if report.counts[expected] != sagas {
+                throw CommandFailure("not every saga ended \(expected.rawValue): \(StatusCounts.line(report.counts))", code: SagaExit.internalError)
+            }
+            return
+        }
         let storeName = db == nil ? durability.rawValue : "PostgreSQL"
         let engine = SagaEngine(store: store, leaseDuration: 600)
         engine.register(workflow, source: yaml)
-        let failing = failAt > 0 ? "s\(failAt)" : nil
-        engine.localActions.register(service: "bench") { call in
-            if call.serviceMethod == failing { throw ActionFailure(ErrorName("ActionError.Declined"), "step \(call.serviceMethod) fails") }
-            return .null
-        }
+        registerActions(engine)
         if !output.json { Terminal.err("running \(sagas) sagas of \(steps) steps, \(concurrency) at a time (\(storeName))…\n") }
         // A PostgreSQL database may hold earlier runs: count only this run's instances.
         let countsBefore = try await store.countByStatus()

@@ -57,6 +57,7 @@ enum RecordJSON {
             "started_at": date(s.startedAt),
             "ended_at": date(s.endedAt),
             "retry_at": date(s.retryAt),
+            "executor": s.executor.map { .string($0.description) } ?? .null,
             "duration_ms": s.endedAt.map { .double(($0.timeIntervalSince(s.startedAt) * 1000).rounded()) } ?? .null,
         ])
     }

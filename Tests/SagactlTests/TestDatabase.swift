@@ -5,10 +5,11 @@ import PostgresNIO
 import SQLiteStore
 import Testing
 
-/// The databases the end-to-end worker tests run on. PostgreSQL needs
-/// `SAGACTL_TEST_POSTGRES_URL` (from `bash scripts/postgres.sh start`); without it the case is
-/// left out, except in CI, where it stays and fails saying so.
-enum WorkerDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
+/// The databases every end-to-end test that takes a `--db` runs on (DESIGN §5: a saga behaves
+/// the same on SQLite and on PostgreSQL). PostgreSQL needs `SAGACTL_TEST_POSTGRES_URL` (from
+/// `bash scripts/postgres.sh start`); without it the case is left out with a note, except in
+/// CI, where it stays and fails saying so.
+enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     case postgres
 
@@ -24,7 +25,35 @@ enum WorkerDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable
         return !["", "0", "false", "no"].contains(value)
     }()
 
-    static let underTest: [WorkerDatabase] = allCases.filter { $0 != .postgres || postgresURL != nil || isCI }
+    static let underTest: [TestDatabase] = {
+        let cases = allCases.filter { $0 != .postgres || postgresURL != nil || isCI }
+        if !cases.contains(.postgres) {
+            print("note: SAGACTL_TEST_POSTGRES_URL is not set; the end-to-end tests run on SQLite only "
+                  + "(export SAGACTL_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start) to run them on PostgreSQL too)")
+        }
+        return cases
+    }()
+
+    /// The `--db` value of the case running in this task, set by `run(in:_:)`.
+    @TaskLocal static var current: String?
+    /// A store open on that database, for the test's own reads.
+    @TaskLocal static var currentStore: (any InstanceStore)?
+
+    /// Runs `body` on a fresh database of this kind, whose locator is `TestDatabase.current`
+    /// while it runs (so a suite's `db` can read it), and `TestDatabase.currentStore` a store
+    /// open on it.
+    func run(in directory: URL, _ body: () async throws -> Void) async throws {
+        try await with(directory: directory) { location, store in
+            try await Self.$current.withValue(location) {
+                try await Self.$currentStore.withValue(store) { try await body() }
+            }
+        }
+    }
+
+    /// `TestDatabase.current`, or the SQLite file `sagas.sqlite` in `directory` outside a case.
+    static func location(in directory: URL) -> String {
+        current ?? directory.appendingPathComponent("sagas.sqlite").path
+    }
 
     struct Unavailable: Error, CustomStringConvertible {
         var description: String {

@@ -503,6 +503,17 @@ struct BadInputCatalogueTests {
         }
     }
 
+    @Test("A NUL byte in the failure message: stored as U+FFFD on every store, not a database error",
+          arguments: TestDatabase.underTest)
+    func actionFailureWithNUL(database: TestDatabase) async throws {
+        try await database.run(in: dir) {
+            let (run, step) = try await runAction(#"printf 'ActionError.Bad\nbad\000byte\n' >&2; exit 1"#)
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(error(of: step)?.name == "ActionError.Bad")
+            #expect(error(of: step)?.message == "bad\u{FFFD}byte")
+        }
+    }
+
     @Test("A command killed by a signal: ActionError.Signal9", arguments: TestDatabase.underTest)
     func actionKilledBySignal(database: TestDatabase) async throws {
         try await database.run(in: dir) {

@@ -43,16 +43,25 @@ public enum StepPhase: String, Sendable, Codable, Hashable {
 }
 
 /// A failure as recorded: its name (matched by Retry/Catch) and a message for people.
+///
+/// A NUL character (U+0000, e.g. from a service's binary standard error) becomes U+FFFD in
+/// every field: PostgreSQL's `text` cannot hold it, and a failure must read back the same from
+/// every store.
 public struct FailureRecord: Sendable, Codable, Hashable {
-    public var name: String
-    public var message: String
+    public var name: String { didSet { name = Self.storable(name) } }
+    public var message: String { didSet { message = Self.storable(message) } }
     /// The state where it happened, when there is one.
-    public var state: String?
+    public var state: String? { didSet { state = state.map(Self.storable) } }
 
     public init(name: String, message: String, state: String? = nil) {
-        self.name = name
-        self.message = message
-        self.state = state
+        self.name = Self.storable(name)
+        self.message = Self.storable(message)
+        self.state = state.map(Self.storable)
+    }
+
+    /// `text` with each U+0000 replaced by U+FFFD.
+    public static func storable(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 }
 

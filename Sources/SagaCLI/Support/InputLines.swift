@@ -59,6 +59,10 @@ struct InputLines {
                     errors.append("\(origin):\(number): the business key field '\(field)' must be a non-empty string or an integer, not \(other.kindDescription)")
                     continue
                 }
+                if let key, key.contains("\u{0}") {
+                    errors.append("\(origin):\(number): the business key contains U+0000, which no store can keep as text")
+                    continue
+                }
                 if let key, let first = firstLineOfKey[key] {
                     errors.append("\(origin):\(number): business key '\(key)' is also on line \(first)")
                     continue

@@ -34,7 +34,7 @@ for W in "${COUNTS[@]}"; do
   # line, so use a throwaway cluster's URL (scripts/postgres.sh), not a production password.
   "$SAGACTL" bench --db "$(with_schema "$URL" "$SCHEMA")" --workers "$W" --sagas "$SAGAS" --concurrency "$CONCURRENCY"
   if command -v psql >/dev/null; then
-    psql "${URL%%\?*}" -q -c "DROP SCHEMA $SCHEMA CASCADE" || echo "bench-workers.sh: could not drop schema $SCHEMA" >&2
+    PGOPTIONS="-c client_min_messages=warning" psql "${URL%%\?*}" -q -c "DROP SCHEMA $SCHEMA CASCADE" || echo "bench-workers.sh: could not drop schema $SCHEMA" >&2
   else
     echo "bench-workers.sh: psql not found; schema $SCHEMA is left in the database" >&2
   fi

@@ -10,15 +10,15 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure saga throughput and latency on a fresh database, with the disk's raw limits beside them.",
         discussion: """
-            Runs N sagas of a generated workflow (the order-payment shape: S steps, each with a
-            compensation, no-op in-process actions) on a new SQLite file with the given durability,
-            C at a time. In the same run it measures SQLite's raw single-row commits/s and batched
-            rows/s with the same settings, so the engine's cost is a ratio. With --db URL it runs
+            Runs N sagas of a generated workflow (the order-payment shape: S steps, each with a \
+            compensation, no-op in-process actions) on a new SQLite file with the given durability, \
+            C at a time. In the same run it measures SQLite's raw single-row commits/s and batched \
+            rows/s with the same settings, so the engine's cost is a ratio. With --db URL it runs \
             on that PostgreSQL database instead (no raw baseline).
 
-            With --workers W it measures worker processes sharing the database instead: it
-            creates the N sagas first (untimed), then starts W worker processes (C sagas at a
-            time each) and times them until the last one has run out of work. Give each run a
+            With --workers W it measures worker processes sharing the database instead: it \
+            creates the N sagas first (untimed), then starts W worker processes (C sagas at a \
+            time each) and times them until the last one has run out of work. Give each run a \
             fresh schema: instances left in it would be run too.
 
             Example:

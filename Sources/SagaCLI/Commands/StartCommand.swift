@@ -8,21 +8,21 @@ struct StartCommand: AsyncParsableCommand {
         commandName: "start",
         abstract: "Create an instance for a worker to run; print its id and return at once.",
         discussion: """
-            The instance waits in the database until `sagactl worker` (any number of them, on the
+            The instance waits in the database until `sagactl worker` (any number of them, on the \
             same database) picks it up.
 
-            With --inputs FILE, creates one instance per line of FILE ('-' reads standard input):
-            newline-delimited JSON, one object of start parameters per line. Every line is checked
-            first; a file with a bad line starts nothing and each bad line is reported as
-            FILE:LINE. --business-key-field NAME takes each instance's business key from that
-            field of its input (a line whose key is already used gets the existing instance, as
-            with --business-key). Ids are printed in line order; with --json, an array of
+            With --inputs FILE, creates one instance per line of FILE ('-' reads standard input): \
+            newline-delimited JSON, one object of start parameters per line. Every line is checked \
+            first; a file with a bad line starts nothing and each bad line is reported as \
+            FILE:LINE. --business-key-field NAME takes each instance's business key from that \
+            field of its input (a line whose key is already used gets the existing instance, as \
+            with --business-key). Ids are printed in line order; with --json, an array of \
             {line, id, status, business_key, created}.
 
             Examples:
               id=$(sagactl start workflows/order-payment.yaml --input @order.json)
               sagactl worker --until-idle && sagactl status "$id"
-              sagactl start workflows/order-payment.yaml --inputs orders.ndjson --business-key-field orderRef
+              sagactl start flow.yaml --inputs orders.ndjson --business-key-field orderRef
             """)
 
     @Argument(help: ArgumentHelp("The workflow file.", valueName: "file"))

@@ -79,6 +79,8 @@ struct EngineTests {
         let steps = try await engine.store.steps(of: record.id)
         #expect(steps.map(\.stateName) == ["Reserve", "Pay"])
         #expect(steps.allSatisfy { $0.status == .succeeded && $0.endedAt != nil })
+        // Each row names the executor that made it.
+        #expect(steps.allSatisfy { $0.executor == engine.owner })
         #expect(try await engine.store.instance(id: record.id)?.context["reservation"] == "r1")
         #expect(calls.all.map(\.idempotencyKey) == ["\(record.id):1", "\(record.id):2"])
         // A finished instance's lease is released.

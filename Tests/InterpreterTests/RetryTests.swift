@@ -146,6 +146,28 @@ struct RetryTests {
         #expect(recovered.rows("B").map(\.status) == [.unknown, .succeeded])
     }
 
+    @Test("Each row names the executor that made it; the interrupted row keeps its own")
+    func rowsNameTheirExecutor() throws {
+        let workflow = try compileWorkflow(sagaYAML)
+        let first = LeaseOwner(host: "h", pid: 1, nonce: "first")
+        let second = LeaseOwner(host: "h", pid: 2, nonce: "second")
+        var h = MachineHarness(workflow)
+        h.machine.setLease(owner: first, expiresAt: h.now.addingTimeInterval(30))
+        _ = h.machine.handle(.start, now: h.now)
+        let inFlight = h.machine.handle(.actionCompleted(.success([:])), now: h.now)
+        let persisted = try #require(inFlight.transition)
+        #expect(h.machine.steps.map(\.executor) == [first, first])
+        // The first executor dies with B in flight; the second takes the instance over.
+        var recovered = MachineHarness(workflow)
+        recovered.machine = try InstanceMachine(workflow: workflow, instance: persisted.instance, steps: h.machine.steps, now: h.now)
+        recovered.machine.setLease(owner: second, expiresAt: h.now.addingTimeInterval(30))
+        recovered.run(.resume)
+        let rows = recovered.machine.steps
+        #expect(rows.first { $0.failure?.name == "Interrupted" }?.executor == first)
+        #expect(rows.filter { $0.seq > 2 }.allSatisfy { $0.executor == second })
+        #expect(rows.map(\.executor).first == first)
+    }
+
     @Test("forward re-runs the last failed state with its key; a succeeded one continues with Next")
     func forwardRecovery() throws {
         let yaml = """

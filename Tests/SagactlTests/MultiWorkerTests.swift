@@ -168,6 +168,28 @@ struct MultiWorkerTests {
         }
     }
 
+    @Test("The history check sees two executors at once, a returning executor and a row without one")
+    func overlapCheckerCatchesWhatItMust() {
+        let a = LeaseOwner(host: "h", pid: 1, nonce: "a")
+        let b = LeaseOwner(host: "h", pid: 2, nonce: "b")
+        func row(_ seq: Int, _ owner: LeaseOwner?, _ start: TimeInterval, _ end: TimeInterval?,
+                 interrupted: Bool = false) -> StepRecord {
+            StepRecord(instanceID: "i", seq: seq, stateName: "S\(seq)", phase: .forward,
+                       status: interrupted ? .unknown : .succeeded,
+                       failure: interrupted ? FailureRecord(name: "Interrupted", message: "") : nil,
+                       idempotencyKey: "i:\(seq)", startedAt: Date(timeIntervalSince1970: start),
+                       endedAt: end.map { Date(timeIntervalSince1970: $0) }, executor: owner)
+        }
+        // A takeover: a's call at 2 never returned (b marked it Interrupted at 9); b goes on.
+        let takeover = [row(1, a, 0, 1), row(2, a, 2, 9, interrupted: true), row(3, b, 5, 6), row(4, b, 7, 8)]
+        #expect(Self.overlappingExecutors(takeover) == nil)
+        // b starts while a's finished call was still running.
+        #expect(Self.overlappingExecutors([row(1, a, 0, 4), row(2, b, 3, 5)]) != nil)
+        // a comes back after b took over.
+        #expect(Self.overlappingExecutors([row(1, a, 0, 1), row(2, b, 2, 3), row(3, a, 4, 5)]) != nil)
+        #expect(Self.overlappingExecutors([row(1, nil, 0, 1)]) != nil)
+    }
+
     /// Why the rows of one instance show two executors at once, or nil. Each executor's span
     /// runs from the start of its first row to the end of its last; a row that another
     /// executor marked `Interrupted` ends, for its own executor, where it started (the call

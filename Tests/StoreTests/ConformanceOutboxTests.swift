@@ -13,7 +13,7 @@ struct ConformanceOutboxTests {
                       nextAttemptAt: Fixtures.at(due), createdAt: Fixtures.at(created))
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func messagesAreWrittenWithTheCheckpointAndOnlyOnce(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let record = Fixtures.instance("i-1", owner: Fixtures.alice, leaseExpires: 50)
@@ -36,7 +36,7 @@ struct ConformanceOutboxTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func claimTakesDueUnheldMessagesOnce(kind: StoreKind) async throws {
         try await kind.withStore { store in
             let record = Fixtures.instance("i-1", owner: Fixtures.alice, leaseExpires: 50)
@@ -61,7 +61,7 @@ struct ConformanceOutboxTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func finishRecordsTheAttemptOnlyForTheHolder(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.saveDefinition(Fixtures.definition)
@@ -92,7 +92,7 @@ struct ConformanceOutboxTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.underTest)
     func retryPutsAFailedMessageBack(kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.saveDefinition(Fixtures.definition)

@@ -28,7 +28,7 @@ struct TransitionBatchTests {
             // with a NULL state name breaks NOT NULL.
             let broken: [(any DatabaseValueConvertible)?] = [
                 "i-1", 2, nil, "forward", nil, nil, 1, "RU", false, "{}", nil, nil, nil, nil, "key", nil,
-                Fixtures.t0.timeIntervalSince1970, nil, nil,
+                Fixtures.t0.timeIntervalSince1970, nil, nil, nil,
             ]
             requests[1].stepArguments.append(StatementArguments(broken))
 

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `sagactl run` and the operator commands on real SQLite files, with exec actions that record
-/// every call (and its idempotency key) in a log.
+/// `sagactl run` and the operator commands on a real SQLite file and a real PostgreSQL schema
+/// (see `TestDatabase`), with exec actions that record every call (and its idempotency key) in a log.
 @Suite("sagactl run, end to end")
 struct RunEndToEndTests {
     let dir: URL
@@ -33,6 +33,14 @@ struct RunEndToEndTests {
             // The data flows: Pay received the order id produced by CreateOrder.
             let orderKey = calls[1].key.replacingOccurrences(of: ":", with: "-")
             #expect(calls[2].input.contains("\"orderId\":\"o-\(orderKey)\""))
+            // The history names the process that made each call: this one `run`.
+            let history = try await CLI.run(["history", id, "--db", db, "--json"])
+            let steps = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
+            let executors = Set(steps.compactMap { $0["executor"] as? String })
+            #expect(!steps.isEmpty && steps.allSatisfy { $0["executor"] is String } && executors.count == 1, "\(executors)")
+            #expect(executors.first?.split(separator: "/").count == 3)
+            let table = try await CLI.run(["history", id, "--db", db])
+            #expect(table.stdout.contains("EXECUTOR"))
         }
     }
 

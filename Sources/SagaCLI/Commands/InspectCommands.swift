@@ -79,7 +79,7 @@ struct StatusCommand: AsyncParsableCommand {
 
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "The state executions of an instance: state, phase, attempt, status, duration, error.")
+        commandName: "history", abstract: "The state executions of an instance: state, phase, attempt, status, duration, executor, error.")
 
     @Argument(help: "The instance id.") var id: String
     @OptionGroup var database: DatabaseOptions
@@ -95,12 +95,15 @@ struct HistoryCommand: AsyncParsableCommand {
             Terminal.out(JSONValue.array(steps.map(RecordJSON.step)).jsonString(pretty: true) + "\n")
             return
         }
-        var table = TextTable(["#", "STATE", "PHASE", "ATTEMPT", "STATUS", "DURATION", "ERROR"])
+        var table = TextTable(["#", "STATE", "PHASE", "ATTEMPT", "STATUS", "DURATION", "EXECUTOR", "ERROR"])
         for s in steps {
             let duration = s.endedAt.map { String(format: "%.1f ms", $0.timeIntervalSince(s.startedAt) * 1000) } ?? "-"
             var error = s.failure.map { "\($0.name): \($0.message)" } ?? ""
             if let retry = s.retryAt { error += " (retry at \(TextTable.time(retry)))" }
-            table.add([String(s.seq), s.stateName, s.phase.rawValue, String(s.attempt), s.status.rawValue, duration, error])
+            // host/pid: which process made the call (the nonce is in --json).
+            let executor = s.executor.map { "\($0.host)/\($0.pid)" } ?? "-"
+            table.add([String(s.seq), s.stateName, s.phase.rawValue, String(s.attempt), s.status.rawValue, duration,
+                       executor, error])
         }
         Terminal.out(table.render())
     }

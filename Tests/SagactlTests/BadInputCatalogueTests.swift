@@ -422,9 +422,11 @@ struct BadInputCatalogueTests {
 
     /// Runs the one-call workflow (TimeoutSeconds 2) with `script` as the service; returns the
     /// run and its one step from `sagactl history --json`.
-    func runAction(_ script: String, timeout: TimeInterval = 120) async throws -> (run: CLI.Result, step: [String: Any]) {
-        let run = try await CLI.run(["run", Self.fixtures + "one-call.yaml", "--services", try services(script: script), "--db", db],
-                              timeout: timeout)
+    /// `workflow` replaces the fixture (e.g. one with a longer TimeoutSeconds).
+    func runAction(_ script: String, timeout: TimeInterval = 120, workflow: String? = nil)
+        async throws -> (run: CLI.Result, step: [String: Any]) {
+        let run = try await CLI.run(["run", workflow ?? Self.fixtures + "one-call.yaml", "--services", try services(script: script),
+                                     "--db", db], timeout: timeout)
         let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let history = try await CLI.run(["history", id, "--db", db, "--json"])
         let steps = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]],
@@ -449,7 +451,11 @@ struct BadInputCatalogueTests {
     @Test("Output larger than the 16 MiB limit: ActionError.OutputTooLarge", arguments: TestDatabase.underTest)
     func actionOutputTooLarge(database: TestDatabase) async throws {
         try await database.run(in: dir) {
-            let (run, step) = try await runAction("head -c 17000000 /dev/zero | tr '\\0' a")
+            // Writing 17 MB takes seconds on a loaded machine: not the fixture's 2-second timeout.
+            let fixture = try String(contentsOfFile: CLI.root.appendingPathComponent(Self.fixtures + "one-call.yaml").path, encoding: .utf8)
+            let patient = try write("one-call-60s.yaml", fixture.replacingOccurrences(of: "TimeoutSeconds: 2", with: "TimeoutSeconds: 60"))
+            #expect(fixture.contains("TimeoutSeconds: 2"))
+            let (run, step) = try await runAction("head -c 17000000 /dev/zero | tr '\\0' a", workflow: patient)
             #expect(run.status == 1)
             #expect(error(of: step)?.name == "ActionError.OutputTooLarge")
         }

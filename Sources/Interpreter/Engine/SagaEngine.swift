@@ -384,8 +384,14 @@ public final class SagaEngine: Sendable {
                     do { try await self.clock.sleep(until: self.clock.now().addingTimeInterval(self.leaseDuration / 3)) } catch { return nil }
                     let ids = Array(self.held.withLock { $0 })
                     if !ids.isEmpty {
-                        _ = try? await self.store.renewLeases(
-                            ids, owner: self.owner, until: self.clock.now().addingTimeInterval(self.leaseDuration))
+                        // A failed renewal is retried at the next tick; said, not swallowed: if
+                        // it keeps failing the leases run out and another worker may take over.
+                        do {
+                            _ = try await self.store.renewLeases(
+                                ids, owner: self.owner, until: self.clock.now().addingTimeInterval(self.leaseDuration))
+                        } catch {
+                            self.emit(.leaseRenewalFailed(instances: ids.count, reason: "\(error)"))
+                        }
                     }
                 }
                 return nil
@@ -413,6 +419,9 @@ public enum EngineEvent: Sendable {
     case finished(InstanceID, status: InstanceStatus)
     /// A worker could not run a claimed instance (its definition is missing, a store error).
     case failedToRun(InstanceID, reason: String)
+    /// Renewing the leases of the instances this engine drives failed (tried again at the next
+    /// renewal, a third of the lease later).
+    case leaseRenewalFailed(instances: Int, reason: String)
     /// An outbox message was delivered, will be retried, or failed for good.
     case outbox(OutboxMessage)
 }

@@ -41,6 +41,9 @@ final class ProgressPrinter: @unchecked Sendable {
             Terminal.err("▸ \(workflow) \(Terminal.paint(id, "2", enabled: colour)) (resumed)\n")
         case .failedToRun(let id, let reason):
             Terminal.err("sagactl: instance \(id) could not run: \(reason)\n")
+        case .leaseRenewalFailed(let count, let reason):
+            Terminal.err("sagactl: warning: could not renew the leases of \(count) instance\(count == 1 ? "" : "s") "
+                + "(trying again; if this goes on, another worker takes them over when they expire): \(reason)\n")
         case .outbox(let message):
             guard !quiet else { return }
             switch message.status {

@@ -43,8 +43,8 @@ struct FaultCountsTests {
         #expect(outages == (0..<200).map { _ in second.next() })
         #expect(outages != (0..<200).map { _ in other.next() })
         for outage in outages {
-            #expect(outage.after >= .seconds(2) && outage.after < .seconds(6))
-            #expect(outage.length >= .milliseconds(400) && outage.length < .milliseconds(1200))
+            #expect(outage.after >= .seconds(2) && outage.after <= .seconds(6))
+            #expect(outage.length >= .milliseconds(400) && outage.length <= .milliseconds(1200))
         }
         #expect(Set(outages.map(\.service)) == Set(services))
         #expect(OutagePlan(every: .zero, length: .seconds(1), services: services, seed: 1) == nil)

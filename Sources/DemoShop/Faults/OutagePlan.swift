@@ -33,9 +33,15 @@ public struct OutagePlan: Sendable {
 
     /// The next outage of the schedule.
     public mutating func next() -> Outage {
-        let gap = every * Double.random(in: 0.5..<1.5, using: &random)
+        let gap = Self.milliseconds(every * Double.random(in: 0.5..<1.5, using: &random))
         let service = services[Int.random(in: 0..<services.count, using: &random)]
-        let length = length * Double.random(in: 0.5..<1.5, using: &random)
+        let length = Self.milliseconds(length * Double.random(in: 0.5..<1.5, using: &random))
         return Outage(after: gap, service: service, length: length)
+    }
+
+    /// Rounded to whole milliseconds (at least 1), so that logs read `737ms`.
+    private static func milliseconds(_ duration: Duration) -> Duration {
+        let (seconds, attoseconds) = duration.components
+        return .milliseconds(max(1, seconds * 1000 + Int64((Double(attoseconds) / 1e15).rounded())))
     }
 }

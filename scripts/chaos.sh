@@ -30,13 +30,17 @@ WORKERS=${CHAOS_WORKERS:-3}
 CONCURRENCY=${CHAOS_CONCURRENCY:-32}
 RATE=${CHAOS_FAULT_RATE:-0.06}
 OUTAGE_EVERY=${CHAOS_OUTAGE_EVERY:-4s}
-TIMEOUT=${CHAOS_TIMEOUT:-$(( 600 + N / 5 ))}
+TIMEOUT=${CHAOS_TIMEOUT:-}
+# The shop's stock, balances and points grow with N, so that orders keep meeting stock and money
+# (about 1 in 10 is still declined on purpose) instead of mostly running out of them.
 WORKFLOW=workflows/order-payment.yaml
 
 fail() { echo "chaos: FAILED: $*" >&2; exit 1; }
-for n in "$N" "$K" "$SEED" "$WORKERS" "$CONCURRENCY" "$TIMEOUT"; do
+for n in "$N" "$K" "$SEED" "$WORKERS" "$CONCURRENCY" ${TIMEOUT:+"$TIMEOUT"}; do
   [[ "$n" =~ ^[0-9]+$ ]] || fail "'$n' is not a whole number (N, K, CHAOS_SEED, CHAOS_WORKERS, CHAOS_CONCURRENCY, CHAOS_TIMEOUT)"
 done
+TIMEOUT=${TIMEOUT:-$(( 600 + N / 5 ))}
+SCALE=$(( N / 250 + 1 ))
 (( N > 0 && WORKERS >= 2 )) || fail "N must be positive and CHAOS_WORKERS at least 2 (a kill needs survivors)"
 [[ "$RATE" =~ ^0?\.[0-9]+$|^0$ ]] || fail "CHAOS_FAULT_RATE must be a number in [0, 1), got '$RATE'"
 command -v jq >/dev/null || fail "jq is needed to read sagactl's --json output (apt-get install jq)"
@@ -62,10 +66,14 @@ declare -a WORKER_PID=()
 STOPPED_WORKERS=()
 ok=0
 cleanup() {
-  local pid
+  local pid t
   for pid in "${STOPPED_WORKERS[@]}"; do kill -CONT "$pid" 2>/dev/null || true; done
   for pid in "${WORKER_PID[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  if [ -n "$SHOP_PID" ]; then kill -TERM "$SHOP_PID" 2>/dev/null || true; fi
+  if [ -n "$SHOP_PID" ]; then
+    kill -TERM "$SHOP_PID" 2>/dev/null || true
+    for ((t = 0; t < 300; t++)); do kill -0 "$SHOP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SHOP_PID" 2>/dev/null || true  # it did not stop within 30 s of SIGTERM
+  fi
   wait 2>/dev/null || true
   if [ "$ok" = 1 ] && [ -z "${CHAOS_KEEP:-}" ]; then
     rm -rf "$W"
@@ -74,7 +82,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "chaos: interrupted" >&2; exit 130' INT TERM
 
 STARTED=$(date +%s)
 DEADLINE=$(( STARTED + TIMEOUT ))
@@ -95,7 +103,7 @@ for s in inventory orders payments points; do
 done
 spec+="*.*:rate=0.2,latency=3ms;*.*:rate=0.01,latency=400ms"
 "$SAGACTL" demo serve --directory "$W/shop" --faults "$spec" --seed "$SEED" \
-  --outage-every "$OUTAGE_EVERY" --outage-length 700ms --report "$W/faults.json" \
+  --outage-every "$OUTAGE_EVERY" --outage-length 700ms --report "$W/faults.json" --scale "$SCALE" \
   >"$W/shop.env" 2>"$W/shop.log" &
 SHOP_PID=$!
 until [ "$(grep -c '^export [A-Z]*_URL=http://127\.0\.0\.1:[0-9]*$' "$W/shop.env")" = 5 ]; do
@@ -108,7 +116,7 @@ source "$W/shop.env"
 echo "chaos: shop on $INVENTORY_URL $ORDERS_URL $PAYMENTS_URL $POINTS_URL $NOTIFICATIONS_URL" >&2
 
 # --- N sagas, enqueued at once -----------------------------------------------------------------
-"$SAGACTL" demo orders --count "$N" --seed "$SEED" >"$W/orders.ndjson"
+"$SAGACTL" demo orders --count "$N" --seed "$SEED" --scale "$SCALE" >"$W/orders.ndjson"
 "$SAGACTL" start "$WORKFLOW" --inputs "$W/orders.ndjson" >"$W/ids.txt" || fail "sagactl start --inputs failed"
 started=$(wc -l <"$W/ids.txt")
 [ "$started" -eq "$N" ] || fail "started $started instances, expected $N"
@@ -141,14 +149,18 @@ while (( kills < K )); do
   # taken over (a survivor on this host takes them at once); resume them right after.
   STOPPED_WORKERS=()
   for ((i = 0; i < WORKERS; i++)); do
-    if (( i != victim )); then kill -STOP "${WORKER_PID[$i]}"; STOPPED_WORKERS+=("${WORKER_PID[$i]}"); fi
+    if (( i != victim )); then
+      kill -STOP "${WORKER_PID[$i]}" || fail "worker $i (pid ${WORKER_PID[$i]}) is gone: $(tail -5 "$W/worker-$i.err")"
+      STOPPED_WORKERS+=("${WORKER_PID[$i]}")
+    fi
   done
-  kill -KILL "$pid"
+  kill -KILL "$pid" || fail "worker $victim (pid $pid) is gone: $(tail -5 "$W/worker-$victim.err")"
   wait "$pid" 2>/dev/null || true
   held=0
   for status in running compensating; do
-    n=$("$SAGACTL" list --status "$status" --limit 1000000 --json | jq --arg pid "$pid" \
-      '[.[] | select(.lease_owner != null and (.lease_owner | split("/")[1]) == $pid)] | length')
+    n=$(timeout 60 "$SAGACTL" list --status "$status" --limit 1000000 --json | jq --arg pid "$pid" \
+      '[.[] | select(.lease_owner != null and (.lease_owner | split("/")[1]) == $pid)] | length') ||
+      fail "sagactl list --status $status failed while counting the killed worker's instances"
     held=$(( held + n ))
   done
   for p in "${STOPPED_WORKERS[@]}"; do kill -CONT "$p"; done
@@ -179,12 +191,14 @@ while :; do
   round=$(( round + 1 ))
   (( round <= 10 )) || fail "10 rounds of sagactl recover left instances running or messages pending"
   status=0
-  "$SAGACTL" recover --json >"$W/recover-$round.json" 2>"$W/recover-$round.err" || status=$?
+  # recover waits at most 300 s for instances and messages in a retry backoff.
+  timeout 600 "$SAGACTL" recover --json >"$W/recover-$round.json" 2>"$W/recover-$round.err" || status=$?
   [ "$status" = 0 ] || fail "sagactl recover (round $round) exited $status: $(cat "$W/recover-$round.err")"
   recovered=$(( recovered + $(jq '.resumed | length' "$W/recover-$round.json") ))
   resolved=$(( resolved + $(jq '.resolved | length' "$W/recover-$round.json") ))
   live=$(jq '(.counts.running // 0) + (.counts.compensating // 0)' "$W/recover-$round.json")
-  pending=$("$SAGACTL" outbox list --status pending --limit 1000000 --json | jq length)
+  pending=$(timeout 60 "$SAGACTL" outbox list --status pending --limit 1000000 --json | jq length) ||
+    fail "sagactl outbox list failed"
   echo "chaos: recover round $round: resumed $(jq '.resumed | length' "$W/recover-$round.json"), resolved $(jq '.resolved | length' "$W/recover-$round.json"); $live running, $pending notifications pending" >&2
   (( live == 0 && pending == 0 )) && break
 done
@@ -200,7 +214,7 @@ SHOP_PID=
 [ -s "$W/faults.json" ] || fail "the shop wrote no fault report"
 
 check_status=0
-"$SAGACTL" demo check --directory "$W/shop" --require-settled --json >"$W/check.json" 2>"$W/check.err" || check_status=$?
+timeout 600 "$SAGACTL" demo check --directory "$W/shop" --require-settled --json >"$W/check.json" 2>"$W/check.err" || check_status=$?
 jq -e . "$W/check.json" >/dev/null 2>&1 || fail "sagactl demo check exited $check_status without a report: $(cat "$W/check.err")"
 SECONDS_TAKEN=$(( $(date +%s) - STARTED ))
 

@@ -17,14 +17,16 @@ struct DemoOrdersCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Orders to print.") var count = 100
     @Option(name: .long, help: "Seed of the orders.") var seed: UInt64 = 1
+    @Option(name: .long, help: "The catalogue of a shop started with this --scale.") var scale = 1
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard scale > 0 else { throw ValidationError("--scale must be positive") }
     }
 
     func run() async throws {
         var text = ""
-        for order in ShopSeed.standard.orders(count: count, seed: seed) {
+        for order in ShopSeed.standard.scaled(by: scale).orders(count: count, seed: seed) {
             text += order.jsonString() + "\n"
             if text.utf8.count > 1 << 16 {
                 Terminal.out(text)

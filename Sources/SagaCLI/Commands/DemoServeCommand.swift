@@ -32,6 +32,14 @@ struct DemoServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp(
         "On stopping, write the faults injected (JSON) to this file.", valueName: "file"))
     var report: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "A new shop starts with this many times the standard stock, balances and points (for long runs; "
+            + "give `demo orders` the same --scale).", valueName: "factor"))
+    var scale = 1
+
+    func validate() throws {
+        guard scale > 0 else { throw ValidationError("--scale must be positive") }
+    }
 
     func run() async throws {
         let spec: FaultSpec
@@ -42,7 +50,8 @@ struct DemoServeCommand: AsyncParsableCommand {
         }
         var plan = try outagePlan()
         // Free ports chosen by the system: two shops never collide; the lines below say where.
-        let shop = try await DemoShop.start(directory: URL(fileURLWithPath: directory), faults: spec)
+        let shop = try await DemoShop.start(
+            directory: URL(fileURLWithPath: directory), seed: ShopSeed.standard.scaled(by: scale), faults: spec)
         // Before the ports are printed: whoever reads them may stop the shop at once.
         let stop = StopSignal.install()
         for (name, value) in shop.environment.sorted(by: { $0.key < $1.key }) { Terminal.out("export \(name)=\(value)\n") }

@@ -83,6 +83,19 @@ struct CompensationTests {
         #expect(recovered.status == .compensated)
     }
 
+    @Test("CircuitOpen means the call was not made: FA, and not compensated")
+    func circuitOpenIsNotCompensated() throws {
+        // Found by the long chaos run: Pay met an open payments circuit on every attempt (no
+        // call made), was recorded UN, so the rollback called Refund — into the same open
+        // circuit — and the saga ended needs-intervention instead of compensated.
+        var h = MachineHarness(try compileWorkflow(sagaYAML))
+        h.fail("C", "CircuitOpen")
+        h.run()
+        #expect(h.lastRow("C")?.status == .failed)
+        #expect(h.callOrder == ["A", "B", "C", "UndoB", "UndoA"])
+        #expect(h.status == .compensated)
+    }
+
     @Test("Compensations have their own idempotency key, distinct from the forward step's")
     func compensationKeys() throws {
         var h = MachineHarness(try compileWorkflow(sagaYAML))

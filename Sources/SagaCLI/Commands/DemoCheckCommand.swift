@@ -60,7 +60,8 @@ struct DemoCheckCommand: AsyncParsableCommand {
 /// which sagas have not settled.
 struct SagaFigures {
     var counts: [InstanceStatus: Int] = [:]
-    /// Step rows with attempt > 1: calls made again after a retryable failure.
+    /// Step rows with attempt > 1: calls made again with the same idempotency key (`Retry`
+    /// attempts, and calls made again after an executor died during them).
     var retries = 0
     /// Compensation step rows (attempts included).
     var compensationSteps = 0

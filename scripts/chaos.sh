@@ -31,15 +31,18 @@ CONCURRENCY=${CHAOS_CONCURRENCY:-32}
 RATE=${CHAOS_FAULT_RATE:-0.06}
 OUTAGE_EVERY=${CHAOS_OUTAGE_EVERY:-4s}
 TIMEOUT=${CHAOS_TIMEOUT:-}
-# The shop's stock, balances and points grow with N, so that orders keep meeting stock and money
-# (about 1 in 10 is still declined on purpose) instead of mostly running out of them.
 WORKFLOW=workflows/order-payment.yaml
 
 fail() { echo "chaos: FAILED: $*" >&2; exit 1; }
 for n in "$N" "$K" "$SEED" "$WORKERS" "$CONCURRENCY" ${TIMEOUT:+"$TIMEOUT"}; do
-  [[ "$n" =~ ^[0-9]+$ ]] || fail "'$n' is not a whole number (N, K, CHAOS_SEED, CHAOS_WORKERS, CHAOS_CONCURRENCY, CHAOS_TIMEOUT)"
+  [[ "$n" =~ ^[0-9]{1,18}$ ]] ||
+    fail "'$n' is not a whole number below 10^18 (N, K, CHAOS_SEED, CHAOS_WORKERS, CHAOS_CONCURRENCY, CHAOS_TIMEOUT)"
 done
-TIMEOUT=${TIMEOUT:-$(( 600 + N / 5 ))}
+# Decimal, whatever leading zeros say (bash would read 010 as octal; JSON refuses it).
+N=$((10#$N)) K=$((10#$K)) SEED=$((10#$SEED)) WORKERS=$((10#$WORKERS)) CONCURRENCY=$((10#$CONCURRENCY))
+TIMEOUT=$(( 10#${TIMEOUT:-$(( 600 + N / 5 ))} ))
+# The shop's stock, balances and points grow with N, so that orders keep meeting stock and money
+# (about 1 in 10 is still declined on purpose) instead of mostly running out of them.
 SCALE=$(( N / 250 + 1 ))
 (( N > 0 && WORKERS >= 2 )) || fail "N must be positive and CHAOS_WORKERS at least 2 (a kill needs survivors)"
 [[ "$RATE" =~ ^0?\.[0-9]+$|^0$ ]] || fail "CHAOS_FAULT_RATE must be a number in [0, 1), got '$RATE'"

@@ -40,6 +40,9 @@ public final class RunningShop: Sendable {
     /// The faults in force.
     public var faults: FaultSpec { injector.spec }
 
+    /// The faults injected since the shop started (outages counted by `setDown`).
+    public var faultCounts: FaultCounts { injector.counts }
+
     /// Replaces the faults for the requests that arrive from now on. `down` rules here do not
     /// take services down; use `setDown`.
     public func setFaults(_ spec: FaultSpec) { injector.replace(spec) }
@@ -54,6 +57,7 @@ public final class RunningShop: Sendable {
             let sent = server.send(down ? .down(duration, ack: ack) : .up(ack: ack))
             if !sent { continuation.resume(throwing: ShopStoppedError(service: service)) }
         }
+        if down { injector.recordOutage(duration) }
     }
 
     /// Stops the five servers (requests being served finish; requests held by an injected

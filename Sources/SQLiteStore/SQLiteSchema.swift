@@ -150,6 +150,10 @@ enum SQLiteSchema {
     /// Brings the database to `latestVersion` in one immediate transaction, so that two
     /// processes opening a new file at once do not both migrate it.
     static func migrate(_ db: Database, path: String) throws {
+        // Up to date, there is nothing to write: read the version without the write lock, so
+        // that `list` or `status` can open the database while another process holds that
+        // lock for long (a worker stopped mid-commit) — a reader must not wait for a writer.
+        if case .sagactl(let version) = try check(db, path: path), version == latestVersion { return }
         try db.inTransaction(.immediate) {
             let from: Int
             switch try check(db, path: path) {

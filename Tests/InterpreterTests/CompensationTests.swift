@@ -32,6 +32,70 @@ struct CompensationTests {
         #expect(h.status == .compensated)
     }
 
+    @Test("A step is compensated when any attempt may have had an effect, though its last attempt was FA")
+    func earlierUnknownAttemptIsCompensated() throws {
+        // Found by the chaos run: ReserveStock's first call was cut off by a crash (UN; the
+        // shop had reserved), the retries met an outage (ConnectionRefused, FA), and the
+        // rollback skipped ReleaseStock because only the last attempt was looked at. Here the
+        // first attempt's reply is lost (NetworkError: the service may have served it).
+        let yaml = sagaYAML.replacingOccurrences(
+            of: "C: { Type: ServiceTask, ServiceName: s, ServiceMethod: c, CompensateState: UndoC, Next: D,",
+            with: "C: { Type: ServiceTask, ServiceName: s, ServiceMethod: c, CompensateState: UndoC, Next: D, "
+                + "Retry: [{ Exceptions: [Throwable], MaxAttempts: 2, IntervalSeconds: 1 }],")
+        var h = MachineHarness(try compileWorkflow(yaml))
+        h.fail("C", "NetworkError")
+        h.fail("C", "ConnectionRefused", times: 2)
+        h.run()
+        #expect(h.rows("C").map(\.failure?.name) == ["NetworkError", "ConnectionRefused", "ConnectionRefused"])
+        #expect(h.callOrder == ["A", "B", "C", "C", "C", "UndoC", "UndoB", "UndoA"])
+        #expect(h.status == .compensated)
+
+        // Every attempt refused: nothing to undo for C.
+        var refused = MachineHarness(try compileWorkflow(yaml))
+        refused.fail("C", "ConnectionRefused", times: 3)
+        refused.run()
+        #expect(refused.callOrder == ["A", "B", "C", "C", "C", "UndoB", "UndoA"])
+    }
+
+    @Test("A call interrupted by a crash, then refused on every retry, is still compensated")
+    func interruptedThenRefusedIsCompensated() throws {
+        // The chaos run's case exactly: worker killed during B's call; on resume B is retried
+        // during an outage until its retries run out, and the rollback must undo B too.
+        let workflow = try compileWorkflow(sagaYAML.replacingOccurrences(
+            of: "B: { Type: ServiceTask, ServiceName: s, ServiceMethod: b, CompensateState: UndoB, Next: C,",
+            with: "B: { Type: ServiceTask, ServiceName: s, ServiceMethod: b, CompensateState: UndoB, Next: C, "
+                + "Retry: [{ Exceptions: [ConnectionRefused], MaxAttempts: 2, IntervalSeconds: 1 }],"))
+        var h = MachineHarness(workflow)
+        _ = h.machine.handle(.start, now: h.now)
+        let decision = h.machine.handle(.actionCompleted(.success([:])), now: h.now)
+        guard case .invoke(let inFlight) = decision.action, let persisted = decision.transition else {
+            Issue.record("expected B in flight")
+            return
+        }
+        #expect(inFlight.stateName == "B")
+        let steps = h.machine.steps.map { row in persisted.steps.first { $0.seq == row.seq } ?? row }
+        var recovered = MachineHarness(workflow)
+        recovered.machine = try InstanceMachine(workflow: workflow, instance: persisted.instance, steps: steps, now: h.now)
+        recovered.fail("B", "ConnectionRefused", times: 3)
+        recovered.run(.resume)
+        #expect(recovered.rows("B").map(\.status) == [.unknown, .failed, .failed, .failed])
+        #expect(recovered.callOrder == ["B", "B", "B", "UndoB", "UndoA"])
+        #expect(recovered.status == .compensated)
+    }
+
+    @Test("CircuitOpen means the call was not made: FA, and not compensated")
+    func circuitOpenIsNotCompensated() throws {
+        // Found by the long chaos run: Pay met an open payments circuit on every attempt (no
+        // call made), was recorded UN, so the rollback called Refund — into the same open
+        // circuit — and the saga ended needs-intervention instead of compensated.
+        var h = MachineHarness(try compileWorkflow(sagaYAML))
+        h.fail("C", "CircuitOpen")
+        h.run()
+        #expect(h.lastRow("C")?.status == .failed)
+        #expect(h.callOrder == ["A", "B", "C", "UndoB", "UndoA"])
+        #expect(h.status == .compensated)
+    }
+
     @Test("Compensations have their own idempotency key, distinct from the forward step's")
     func compensationKeys() throws {
         var h = MachineHarness(try compileWorkflow(sagaYAML))

@@ -96,8 +96,10 @@ enum CLI {
     }
 
     /// Starts `sagactl args` in the background (for kill -9 tests).
-    /// Standard error goes to `stderr` when given, else nowhere.
-    static func spawn(_ args: [String], environment: [String: String] = [:], stderr: URL? = nil) throws -> Process {
+    /// Standard output and standard error go to `stdout` and `stderr` when given, else nowhere.
+    static func spawn(_ args: [String], environment: [String: String] = [:], stdout: URL? = nil, stderr: URL? = nil)
+        throws -> Process
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
@@ -105,17 +107,19 @@ enum CLI {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        if let stderr {
-            guard FileManager.default.createFile(atPath: stderr.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: stderr.path])
-            }
-            process.standardError = try FileHandle(forWritingTo: stderr)
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
+        process.standardOutput = try file(stdout)
+        process.standardError = try file(stderr)
         try process.run()
         return process
+    }
+
+    /// A new, empty file to write to, or the null device.
+    private static func file(_ url: URL?) throws -> FileHandle {
+        guard let url else { return FileHandle.nullDevice }
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        return try FileHandle(forWritingTo: url)
     }
 
     static func temporaryDirectory() throws -> URL {

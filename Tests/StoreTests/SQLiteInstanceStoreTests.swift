@@ -228,8 +228,22 @@ struct SQLiteInstanceStoreTests {
             }
             // Readers do not wait for the writer.
             #expect(try await store.instance(id: "i-1")?.cursor == record.cursor)
-            let opening = try #require(throws: StoreError.self) { try SQLiteInstanceStore(path: path, busyTimeout: timeout) }
-            #expect(opening == error)
+            // Opening an up-to-date database reads only: `sagactl list` works while a worker
+            // is stopped holding the lock (found by the chaos run, which pauses workers).
+            let reader = try SQLiteInstanceStore(path: path, busyTimeout: timeout)
+            #expect(try await reader.instance(id: "i-1")?.cursor == record.cursor)
+            try reader.close()
+            // A new file still needs the lock to create its schema.
+            let fresh = directory.appending(path: "new.sqlite").path
+            let creator = try DatabaseQueue(path: fresh, configuration: configuration)
+            try await creator.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let opening = try #require(throws: StoreError.self) { try SQLiteInstanceStore(path: fresh, busyTimeout: timeout) }
+            guard case .busy = opening else {
+                Issue.record("expected .busy creating a schema under a held lock, got \(opening)")
+                return
+            }
+            try await creator.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            try creator.close()
 
             try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
             try holder.close()

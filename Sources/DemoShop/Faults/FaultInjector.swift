@@ -23,6 +23,7 @@ final class FaultInjector: Sendable {
         var spec: FaultSpec
         var attempts: [String: Int] = [:]
         var keylessRequests = 0
+        var counts = FaultCounts()
     }
 
     private let state: Locked<State>
@@ -32,6 +33,20 @@ final class FaultInjector: Sendable {
     var spec: FaultSpec { state.withLock { $0.spec } }
 
     func replace(_ spec: FaultSpec) { state.withLock { $0.spec = spec } }
+
+    /// The faults decided so far.
+    var counts: FaultCounts { state.withLock { $0.counts } }
+
+    /// Counts a service going down (refusing connections) for `duration` (nil: until told).
+    func recordOutage(_ duration: Duration?) {
+        state.withLock { state in
+            state.counts.outages += 1
+            if let duration {
+                let (seconds, attoseconds) = duration.components
+                state.counts.outageSeconds += Double(seconds) + Double(attoseconds) / 1e18
+            }
+        }
+    }
 
     func decide(_ service: ShopService, _ operation: ShopOperation, idempotencyKey: String?) -> FaultDecision {
         let (spec, key, attempt) = state.withLock { state -> (FaultSpec, String, Int) in
@@ -73,6 +88,7 @@ final class FaultInjector: Sendable {
                 break
             }
         }
+        state.withLock { $0.counts.record(decision) }
         return decision
     }
 }

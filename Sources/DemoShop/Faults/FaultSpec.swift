@@ -128,8 +128,9 @@ public enum FaultKind: Sendable, Equatable {
 }
 
 /// Durations in fault specs: a number and a unit, `ms` or `s` (`50ms`, `1.5s`).
-enum FaultDuration {
-    static func parse(_ text: String) -> Duration? {
+public enum FaultDuration {
+    /// `50ms` → 50 ms, `1.5s` → 1.5 s; nil for anything else (no unit, negative, not a number).
+    public static func parse(_ text: String) -> Duration? {
         let (number, scale): (Substring, Double)
         if text.hasSuffix("ms") {
             (number, scale) = (text.dropLast(2), 1e-3)
@@ -142,7 +143,8 @@ enum FaultDuration {
         return .nanoseconds(Int64((value * scale * 1e9).rounded()))
     }
 
-    static func format(_ duration: Duration) -> String {
+    /// The shortest of `50ms`, `2s`, `1500ms` that reads back as `duration`.
+    public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         if milliseconds >= 1000, milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {

@@ -52,6 +52,16 @@ public struct ShopSeed: Sendable, Equatable {
         return ShopSeed(products: productRows, customers: customerRows)
     }
 
+    /// The same catalogue with `factor` times the stock, balances and points: a long run's
+    /// orders then keep meeting stock and money instead of mostly running out of them.
+    /// A factor of 1 (or less) is this seed unchanged.
+    public func scaled(by factor: Int) -> ShopSeed {
+        guard factor > 1 else { return self }
+        return ShopSeed(
+            products: products.map { Product(id: $0.id, name: $0.name, stock: $0.stock * factor) },
+            customers: customers.map { Customer(id: $0.id, balance: $0.balance * factor, points: $0.points * factor) })
+    }
+
     /// `generated(seed: 1)`: 10 products and 100 customers; contains the customer and product
     /// of `examples/order.json`.
     public static let standard = generated(seed: 1)

@@ -3,12 +3,12 @@ import StateLang
 
 extension InstanceMachine {
     /// Starts backward recovery (a CompensationTrigger, or `sagactl compensate`): every forward
-    /// step that may have had an effect (SU, UN, interrupted; not FA) and is not yet
-    /// compensated is undone, strictly in reverse order of execution, one at a time.
+    /// step that may have had an effect (an attempt SU, UN or interrupted; not all FA) and is
+    /// not yet compensated is undone, strictly in reverse order of execution, one at a time.
     mutating func beginCompensation(thenState: String?) -> MachineAction {
         var pending: [Int] = []
         for (first, last) in effectiveRows(phase: .forward) {
-            guard last.status != .failed, let state = workflow.state(named: last.stateName) else { continue }
+            guard mayHaveHadEffect(key: last.idempotencyKey), let state = workflow.state(named: last.stateName) else { continue }
             guard !isCompensated(first) else { continue }
             switch state.kind {
             case .serviceTask, .subStateMachine:
@@ -32,6 +32,22 @@ extension InstanceMachine {
         instance.status = .compensating
         instance.endedAt = nil
         return nextCompensation()
+    }
+
+    /// Whether any attempt of the forward step with this idempotency key may have changed
+    /// data. The last attempt alone does not say: an attempt cut off by a crash (UN) or whose
+    /// reply was lost may have been served, and retries that were refused after it (FA) do not
+    /// undo it. A retried attempt's row is FA whatever its error; it counts with the status it
+    /// would have had as the last attempt (UN for an update state's lost reply, FA when refused).
+    func mayHaveHadEffect(key: String) -> Bool {
+        steps.contains { row in
+            guard row.phase == .forward, row.idempotencyKey == key else { return false }
+            guard row.status == .failed, row.retryAt != nil, let failure = row.failure,
+                  let state = workflow.state(named: row.stateName), let task = state.task
+            else { return row.status != .failed }
+            let error = ActionFailure(ErrorName(failure.name), failure.message)
+            return decideStatus(task: task, state: state, result: nil, failure: error, child: nil).status != .failed
+        }
     }
 
     func isSubMachine(_ state: CompiledState) -> Bool {

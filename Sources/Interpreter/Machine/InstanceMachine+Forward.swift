@@ -349,7 +349,9 @@ extension InstanceMachine {
         }
         guard let failure else { return StatusDecision(status: .succeeded) }
         if task.isForUpdate || state.isForCompensation {
-            return StatusDecision(status: failure.name == .connectionRefused ? .failed : .unknown)
+            // Refused, or stopped by an open circuit breaker: the call was certainly not made.
+            let notMade = failure.name == .connectionRefused || failure.name == .circuitOpen
+            return StatusDecision(status: notMade ? .failed : .unknown)
         }
         return StatusDecision(status: .failed)
     }

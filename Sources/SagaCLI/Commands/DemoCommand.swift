@@ -23,7 +23,7 @@ struct DemoCommand: AsyncParsableCommand {
               sagactl demo --sagas 1000 --fault-rate 0.2
               sagactl demo serve --faults 'payments.pay:rate=0.2,kind=5xx'
             """,
-        subcommands: [DemoTourCommand.self, DemoServeCommand.self, DemoCheckCommand.self],
+        subcommands: [DemoTourCommand.self, DemoServeCommand.self, DemoOrdersCommand.self, DemoCheckCommand.self],
         defaultSubcommand: DemoTourCommand.self)
 }
 
@@ -227,64 +227,4 @@ final class DemoCounters: @unchecked Sendable {
 
     var retries: Int { lock.lock(); defer { lock.unlock() }; return retryCount }
     var calls: Int { lock.lock(); defer { lock.unlock() }; return callCount }
-}
-
-struct DemoServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Start the demo shop and keep it running until Ctrl-C.",
-        discussion: """
-            Prints the environment variables that point workflows/order-payment.yaml at it:
-              eval "$(sagactl demo serve --print-env-only)"   # not needed: the lines are printed
-              sagactl run workflows/order-payment.yaml --input @examples/order.json
-            Fault spec: rules separated by ';', e.g.
-              'payments.pay:rate=0.2,kind=5xx;inventory.*:latency=50ms;notifications:down'
-            kinds: 5xx, timeout, reset, drop (commit then drop the reply), down; latency=DURATION.
-            """)
-
-    @Option(name: .long, help: ArgumentHelp("The shop's databases (kept between runs).", valueName: "dir"))
-    var directory = "./demo-shop"
-    @Option(name: .long, help: ArgumentHelp("Faults to inject.", valueName: "spec")) var faults: String?
-    @Option(name: .long, help: "Seed of the fault decisions.") var seed: UInt64 = 1
-
-    func run() async throws {
-        let spec: FaultSpec
-        do {
-            spec = try faults.map { try FaultSpec(parsing: $0, seed: seed) } ?? .none
-        } catch {
-            throw CommandFailure("--faults: \(error)", hint: "e.g. 'payments.pay:rate=0.2,kind=5xx'", code: SagaExit.usage)
-        }
-        let shop = try await DemoShop.start(directory: URL(fileURLWithPath: directory), faults: spec)
-        for (name, value) in shop.environment.sorted(by: { $0.key < $1.key }) { Terminal.out("export \(name)=\(value)\n") }
-        Terminal.err("demo shop running (data in \(directory)); Ctrl-C stops it\n")
-        let stop = StopSignal.install()
-        while !stop.isSet { try await Task.sleep(nanoseconds: 100_000_000) }
-        try await shop.stop()
-    }
-}
-
-struct DemoCheckCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Run the consistency checker over the shop's databases and the saga store.")
-
-    @Option(name: .long, help: ArgumentHelp("The shop's databases.", valueName: "dir")) var directory = "./demo-shop"
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var output: OutputOptions
-
-    func run() async throws {
-        let store = try await database.open(mustExist: true)
-        let instances = try await store.listInstances(InstanceQuery(workflowName: nil, topLevelOnly: true, limit: 1_000_000))
-        let summaries = instances.map {
-            SagaSummary(instanceID: $0.id, status: SagaSummary.Status(rawValue: $0.status.rawValue) ?? .running, input: $0.input)
-        }
-        let report = try ShopChecker.check(directory: URL(fileURLWithPath: directory), sagas: summaries)
-        if output.json {
-            Terminal.out(JSONValue.object([
-                "passed": .bool(report.passed), "violations": .array(report.violations.map { .string($0.description) }),
-                "unsettled": .array(report.unsettledSagas.map { .string($0) }),
-            ]).jsonString(pretty: true) + "\n")
-        } else {
-            Terminal.out(report.passed ? "consistency check: PASSED (\(summaries.count) sagas)\n" : "consistency check: FAILED\n\(report.description)\n")
-        }
-        if !report.passed { throw ExitCode(SagaExit.attention) }
-    }
 }

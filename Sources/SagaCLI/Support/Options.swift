@@ -111,44 +111,7 @@ struct StartOptions: ParsableArguments {
         var text = input
         var origin = "--input"
         if input.hasPrefix("@") {
-            let path = String(input.dropFirst())
-            origin = path
-            let handle: FileHandle
-            if path == "-" {
-                origin = "<stdin>"
-                handle = FileHandle.standardInput
-            } else {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                      let opened = FileHandle(forReadingAtPath: path)
-                else {
-                    let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
-                        : isDirectory.boolValue ? "it is a directory" : "permission denied"
-                    throw CommandFailure("cannot read the input file \(path): \(reason)", hint: "check the path after '@'",
-                                         code: SagaExit.usage)
-                }
-                handle = opened
-            }
-            let data: Data
-            do {
-                data = try WorkflowLoader.read(handle, limit: Self.maxInputBytes)
-            } catch {
-                throw CommandFailure("cannot read \(origin): \(error.localizedDescription)", code: SagaExit.usage)
-            }
-            guard data.count <= Self.maxInputBytes else {
-                throw CommandFailure("\(origin) is larger than \(WorkflowLoader.mebibytes(Self.maxInputBytes)); the input is the saga's start parameters",
-                                     hint: "pass identifiers and let the services fetch large data", code: SagaExit.usage)
-            }
-            // Decoding leniently would turn each bad byte into U+FFFD and change the data unseen.
-            let bytes = [UInt8](data)
-            if let bad = WorkflowLoader.firstInvalidUTF8(bytes) {
-                let position = SourceFile.position(ofByte: bad, in: bytes)
-                throw CommandFailure(
-                    "\(origin):\(position.line):\(position.column): the input is not UTF-8 text "
-                        + "(byte \(WorkflowLoader.hexByte(bytes[bad])) at offset \(bad))",
-                    hint: "JSON must be UTF-8; convert the file, e.g. with iconv -t UTF-8", code: SagaExit.usage)
-            }
-            text = String(decoding: bytes, as: UTF8.self)
+            (text, origin) = try Self.readText(String(input.dropFirst()), limit: Self.maxInputBytes, option: "after '@'")
         }
         let value: JSONValue
         do {
@@ -162,6 +125,47 @@ struct StartOptions: ParsableArguments {
                                  hint: "wrap it in an object, e.g. --input '{\"items\": [...]}'", code: SagaExit.usage)
         }
         return value
+    }
+
+    /// Reads a UTF-8 text file (`-` for standard input) of at most `limit` bytes; returns the
+    /// text and its name for messages. `option` names where the path came from, for the hint.
+    static func readText(_ path: String, limit: Int, option: String) throws -> (text: String, origin: String) {
+        var origin = path
+        let handle: FileHandle
+        if path == "-" {
+            origin = "<stdin>"
+            handle = FileHandle.standardInput
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let opened = FileHandle(forReadingAtPath: path)
+            else {
+                let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
+                    : isDirectory.boolValue ? "it is a directory" : "permission denied"
+                throw CommandFailure("cannot read the input file \(path): \(reason)", hint: "check the path \(option)", code: SagaExit.usage)
+            }
+            handle = opened
+        }
+        let data: Data
+        do {
+            data = try WorkflowLoader.read(handle, limit: limit)
+        } catch {
+            throw CommandFailure("cannot read \(origin): \(error.localizedDescription)", code: SagaExit.usage)
+        }
+        guard data.count <= limit else {
+            throw CommandFailure("\(origin) is larger than \(WorkflowLoader.mebibytes(limit)); the input is the saga's start parameters",
+                                 hint: "pass identifiers and let the services fetch large data", code: SagaExit.usage)
+        }
+        // Decoding leniently would turn each bad byte into U+FFFD and change the data unseen.
+        let bytes = [UInt8](data)
+        if let bad = WorkflowLoader.firstInvalidUTF8(bytes) {
+            let position = SourceFile.position(ofByte: bad, in: bytes)
+            throw CommandFailure(
+                "\(origin):\(position.line):\(position.column): the input is not UTF-8 text "
+                    + "(byte \(WorkflowLoader.hexByte(bytes[bad])) at offset \(bad))",
+                hint: "JSON must be UTF-8; convert the file, e.g. with iconv -t UTF-8", code: SagaExit.usage)
+        }
+        return (String(decoding: bytes, as: UTF8.self), origin)
     }
 }
 

@@ -53,33 +53,6 @@ struct ChaosCommandsTests {
         #expect(piped.status == 0 && piped.stdout.split(separator: "\n").count == 1, "\(piped.stderr)")
     }
 
-    @Test("`start --inputs` refuses a bad line before creating anything, naming the line")
-    func startInputsBadLine() async throws {
-        let notJSON = try write("{\"productId\": 1}\n{\"productId\": 2\n", "bad.ndjson")
-        let bad = try await CLI.run(["start", "workflows/order-payment.yaml", "--inputs", notJSON, "--db", db])
-        #expect(bad.status == 64)
-        #expect(bad.stderr.contains("bad.ndjson:2:"), "\(bad.stderr)")
-        #expect(bad.stderr.contains("line 2 is not valid JSON"), "\(bad.stderr)")
-        let notObject = try write("{\"productId\": 1}\n[1, 2]\n", "array.ndjson")
-        let array = try await CLI.run(["start", "workflows/order-payment.yaml", "--inputs", notObject, "--db", db])
-        #expect(array.status == 64 && array.stderr.contains("array.ndjson:2:1: line 2 is a list, not a JSON object"), "\(array.stderr)")
-        let blank = try write("\n  \n", "blank.ndjson")
-        let empty = try await CLI.run(["start", "workflows/order-payment.yaml", "--inputs", blank, "--db", db])
-        #expect(empty.status == 64 && empty.stderr.contains("holds no input"), "\(empty.stderr)")
-        let missing = try await CLI.run(["start", "workflows/order-payment.yaml", "--inputs", "no/such.ndjson", "--db", db])
-        #expect(missing.status == 64 && missing.stderr.contains("no/such.ndjson: no such file"), "\(missing.stderr)")
-        let both = try await CLI.run(["start", "workflows/order-payment.yaml", "--inputs", notJSON, "--input", "{}", "--db", db])
-        #expect(both.status == 64 && both.stderr.contains("--input and --inputs cannot be combined"), "\(both.stderr)")
-        let keyed = try await CLI.run(
-            ["start", "workflows/order-payment.yaml", "--inputs", notJSON, "--business-key", "k", "--db", db])
-        #expect(keyed.status == 64 && keyed.stderr.contains("--business-key"), "\(keyed.stderr)")
-        // Nothing was created by any of them.
-        if FileManager.default.fileExists(atPath: db) {
-            let listed = try await CLI.run(["list", "--db", db])
-            #expect(listed.stdout.isEmpty, "\(listed.stdout)")
-        }
-    }
-
     @Test("`demo serve` takes services down on schedule and reports the faults it injected when stopped")
     func serveWithOutagesAndReport() async throws {
         let env = dir.appendingPathComponent("shop.env")

@@ -21,6 +21,7 @@ public final class SagaEngine: Sendable {
     let workflows: Locked<WorkflowCache>
     let held: Locked<Set<InstanceID>>
     let observer: Locked<(@Sendable (EngineEvent) -> Void)?>
+    let leaseRenewal = LeaseRenewal()
 
     struct WorkflowCache {
         var byFingerprint: [String: Workflow] = [:]
@@ -375,27 +376,16 @@ public final class SagaEngine: Sendable {
         holder.host == owner.host && holder != owner && !ProcessLiveness.isAlive(holder.pid)
     }
 
-    /// Runs `body` while renewing the leases of every instance this engine is driving.
+    /// Runs `body` while the leases of every instance this engine is driving are renewed.
+    ///
+    /// One renewal loop serves the whole engine, however many instances it drives: it renews
+    /// every held lease in one statement each `leaseDuration / 3`. It starts with the first
+    /// caller and stops when the last one returns. (One loop per caller made each of them renew
+    /// every held lease: with N instances waiting in long calls, N timers and N×N renewals.)
     func withLeaseRenewal<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await self.clock.sleep(until: self.clock.now().addingTimeInterval(self.leaseDuration / 3)) } catch { return nil }
-                    let ids = Array(self.held.withLock { $0 })
-                    if !ids.isEmpty {
-                        _ = try? await self.store.renewLeases(
-                            ids, owner: self.owner, until: self.clock.now().addingTimeInterval(self.leaseDuration))
-                    }
-                }
-                return nil
-            }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let value = next { return value }
-            }
-            throw CancellationError()
-        }
+        leaseRenewal.enter(self)
+        defer { leaseRenewal.leave() }
+        return try await body()
     }
 
     func emit(_ event: EngineEvent) {
@@ -415,6 +405,9 @@ public enum EngineEvent: Sendable {
     case failedToRun(InstanceID, reason: String)
     /// An outbox message was delivered, will be retried, or failed for good.
     case outbox(OutboxMessage)
+    /// Renewing the held leases failed (the store is unreachable, say); the next renewal tries
+    /// again, and an instance whose lease lapsed stops at its next checkpoint.
+    case leaseRenewalFailed(reason: String)
 }
 
 /// A workflow file with errors.

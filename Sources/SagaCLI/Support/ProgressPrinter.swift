@@ -41,6 +41,8 @@ final class ProgressPrinter: @unchecked Sendable {
             Terminal.err("▸ \(workflow) \(Terminal.paint(id, "2", enabled: colour)) (resumed)\n")
         case .failedToRun(let id, let reason):
             Terminal.err("sagactl: instance \(id) could not run: \(reason)\n")
+        case .leaseRenewalFailed(let reason):
+            Terminal.err("sagactl: renewing the leases failed (retried in a third of the lease): \(reason)\n")
         case .outbox(let message):
             guard !quiet else { return }
             switch message.status {

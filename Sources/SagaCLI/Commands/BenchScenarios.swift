@@ -77,12 +77,14 @@ extension BenchCommand {
         // baseline with nothing in flight.
         _ = try await BenchRunner.run(engine: engine, workflow: workflow, sagas: 200, concurrency: 64,
                                       progress: BenchProgress(total: 200, enabled: false))
+        MemoryReading.returnFreedMemory()
         let baseline = try MemoryReading.residentBytes()
         holding.withLock { $0 = true }
         if !output.json { Terminal.err("holding \(count) sagas in flight…\n") }
         let progress = BenchProgress(total: count, enabled: !output.json && Terminal.stderrIsTTY)
         let started = Date()
         var held = 0
+        var heldUntrimmed = 0
         var peak = 0
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             group.addTask {
@@ -91,8 +93,12 @@ extension BenchCommand {
             }
             try await gate.waitForArrivals(count, deadline: Date().addingTimeInterval(600), progress: progress)
             progress.finish()
-            held = try MemoryReading.residentBytes()
             peak = BenchReport.peakRSSBytes()
+            heldUntrimmed = try MemoryReading.residentBytes()
+            // What the instances hold, not what starting 10,000 at once left in malloc's free
+            // lists (both are reported).
+            MemoryReading.returnFreedMemory()
+            held = try MemoryReading.residentBytes()
             holding.withLock { $0 = false }
             gate.releaseAll()
             return try await group.next() ?? []
@@ -101,10 +107,12 @@ extension BenchCommand {
         let counts = try await store.countByStatus()
         try store.close()
         let perInstance = Double(held - baseline) / Double(count)
+        let perInstanceUntrimmed = Double(heldUntrimmed - baseline) / Double(count)
         let report: JSONValue = .object([
             "inflight": .int(count), "steps": .int(steps), "durability": .string(durability.rawValue),
             "baseline_rss_bytes": .int(baseline), "inflight_rss_bytes": .int(held), "peak_rss_bytes": .int(peak),
             "bytes_per_inflight_instance": .int(Int(perInstance.rounded())),
+            "bytes_per_inflight_instance_before_trim": .int(Int(perInstanceUntrimmed.rounded())),
             "input_bytes_per_instance": .int(JSONValue.object(["order": .int(count)]).jsonString().utf8.count),
             "seconds": .double(seconds), "finished": .int(latencies.count),
         ])
@@ -114,9 +122,9 @@ extension BenchCommand {
             Terminal.out(String(format: """
                 in flight          %d sagas, each waiting in step 1 of %d
                 resident memory    %.1f MiB with none in flight, %.1f MiB with all (peak %.1f MiB)
-                per instance       %.0f bytes (%.2f KiB)
+                per instance       %.0f bytes (%.2f KiB) resident; %.0f before malloc_trim
                 """, count, steps, Double(baseline) / 1_048_576, Double(held) / 1_048_576, Double(peak) / 1_048_576,
-                perInstance, perInstance / 1024) + "\n")
+                perInstance, perInstance / 1024, perInstanceUntrimmed) + "\n")
         }
         let succeeded = (counts[.succeeded] ?? 0) - 200
         if succeeded != count {
@@ -202,6 +210,15 @@ final class ActionGate: @unchecked Sendable {
 }
 
 enum MemoryReading {
+    /// Gives malloc's free pages back to the system (glibc's `malloc_trim`, looked up at run
+    /// time: `malloc.h` is not in Swift's Glibc module), so that the resident size counts
+    /// memory in use rather than what a burst freed. Does nothing where it is missing.
+    static func returnFreedMemory() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    }
+
     /// The resident set size now (not the peak), from `/proc/self/statm` (Linux only).
     static func residentBytes() throws -> Int {
         let text: String

@@ -122,11 +122,6 @@ public struct InstanceMachine: Sendable {
     }
 
     /// Handles one event at time `now`.
-    ///
-    /// Never inlined: the engine calls it from async functions, whose frames live on the heap
-    /// for as long as an instance is in flight, and inlined, its temporaries would make those
-    /// frames several kilobytes larger (measured with `sagactl bench --inflight`).
-    @inline(never)
     public mutating func handle(_ event: MachineEvent, now: Date) -> Decision {
         self.now = now
         touched = []

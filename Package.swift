@@ -30,7 +30,11 @@ let package = Package(
         .target(name: "Interpreter", dependencies: ["StateLang"]),
         .target(
             name: "SQLiteStore",
-            dependencies: ["Interpreter", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Interpreter", .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API, to bind group-commit rows without GRDB's argument boxing (SQLiteRow).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "PostgresStore",

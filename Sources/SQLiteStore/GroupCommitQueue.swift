@@ -135,7 +135,7 @@ final class GroupCommitQueue: @unchecked Sendable {
             state.statistics.batches += 1
             state.statistics.transitions += batch.count
             state.lastBatch = batch.count
-            state.statistics.rows += batch.reduce(0) { $0 + 1 + $1.request.stepArguments.count }
+            state.statistics.rows += batch.reduce(0) { $0 + 1 + $1.request.stepRows.count }
         }
         for (waiter, result) in zip(batch, results) {
             waiter.continuation.resume(with: result.mapError(mapError))

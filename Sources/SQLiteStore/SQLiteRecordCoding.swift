@@ -11,7 +11,7 @@ struct UnreadableRow: Error {
 // MARK: - Instances
 
 enum InstanceSQL {
-    /// Every column, in the order of `InstanceRecord.init(row:)` and `insertArguments`.
+    /// Every column, in the order of `InstanceRecord.init(row:)` and `insertRow`.
     static let columns = """
         id, definition_fingerprint, workflow_name, business_key, parent_id, parent_step_seq, status, \
         forward_status, compensation_status, input, context, cursor, failure_name, failure_message, \
@@ -44,24 +44,51 @@ func placeholders(_ count: Int) -> String {
 
 extension InstanceRecord {
     /// All columns, in `InstanceSQL.columns` order.
-    var insertArguments: StatementArguments {
-        StatementArguments([
-            id, definitionFingerprint, workflowName, businessKey, parentID, parentStepSeq, status.rawValue,
-            forwardStatus.rawValue, compensationStatus?.rawValue, input.jsonString(), context.jsonString(), cursor,
-            failure?.name, failure?.message, failure?.state, leaseOwner?.description,
-            leaseExpiresAt?.timeIntervalSince1970, wakeAt?.timeIntervalSince1970, createdAt.timeIntervalSince1970,
-            updatedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
-        ] as [(any DatabaseValueConvertible)?])
+    var insertRow: SQLiteRow {
+        var row = SQLiteRow(capacity: 21)
+        row.append(id)
+        row.append(definitionFingerprint)
+        row.append(workflowName)
+        row.append(businessKey)
+        row.append(parentID)
+        row.append(parentStepSeq)
+        row.append(status.rawValue)
+        row.append(forwardStatus.rawValue)
+        row.append(compensationStatus?.rawValue)
+        row.append(input.jsonString())
+        row.append(context.jsonString())
+        row.append(cursor)
+        row.append(failure?.name)
+        row.append(failure?.message)
+        row.append(failure?.state)
+        row.append(leaseOwner?.description)
+        row.append(leaseExpiresAt)
+        row.append(wakeAt)
+        row.append(createdAt)
+        row.append(updatedAt)
+        row.append(endedAt)
+        return row
     }
 
     /// The arguments of `InstanceSQL.update`.
-    var updateArguments: StatementArguments {
-        StatementArguments([
-            status.rawValue, forwardStatus.rawValue, compensationStatus?.rawValue, context.jsonString(), cursor,
-            failure?.name, failure?.message, failure?.state, wakeAt?.timeIntervalSince1970, updatedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
-            status.isTerminal, updatedAt.timeIntervalSince1970,
-            id, leaseOwner?.description,
-        ] as [(any DatabaseValueConvertible)?])
+    var updateRow: SQLiteRow {
+        var row = SQLiteRow(capacity: 15)
+        row.append(status.rawValue)
+        row.append(forwardStatus.rawValue)
+        row.append(compensationStatus?.rawValue)
+        row.append(context.jsonString())
+        row.append(cursor)
+        row.append(failure?.name)
+        row.append(failure?.message)
+        row.append(failure?.state)
+        row.append(wakeAt)
+        row.append(updatedAt)
+        row.append(endedAt)
+        row.append(status.isTerminal)
+        row.append(updatedAt)
+        row.append(id)
+        row.append(leaseOwner?.description)
+        return row
     }
 
     /// Reads a row selected with `InstanceSQL.columns`.
@@ -114,13 +141,30 @@ enum StepSQL {
 }
 
 extension StepRecord {
-    var upsertArguments: StatementArguments {
-        StatementArguments([
-            instanceID, seq, stateName, phase.rawValue, compensatedSeq, retriedSeq, attempt, status.rawValue,
-            isForUpdate, input.jsonString(), output?.jsonString(), failure?.name, failure?.message, failure?.state,
-            idempotencyKey, childInstanceID, startedAt.timeIntervalSince1970, endedAt?.timeIntervalSince1970,
-            retryAt?.timeIntervalSince1970, executor?.description,
-        ] as [(any DatabaseValueConvertible)?])
+    /// The arguments of `StepSQL.upsert`, in `StepSQL.columns` order.
+    var upsertRow: SQLiteRow {
+        var row = SQLiteRow(capacity: 20)
+        row.append(instanceID)
+        row.append(seq)
+        row.append(stateName)
+        row.append(phase.rawValue)
+        row.append(compensatedSeq)
+        row.append(retriedSeq)
+        row.append(attempt)
+        row.append(status.rawValue)
+        row.append(isForUpdate)
+        row.append(input.jsonString())
+        row.append(output?.jsonString())
+        row.append(failure?.name)
+        row.append(failure?.message)
+        row.append(failure?.state)
+        row.append(idempotencyKey)
+        row.append(childInstanceID)
+        row.append(startedAt)
+        row.append(endedAt)
+        row.append(retryAt)
+        row.append(executor?.description)
+        return row
     }
 
     init(row: Row) throws {
@@ -184,13 +228,30 @@ enum OutboxSQL {
 }
 
 extension OutboxMessage {
-    var insertArguments: StatementArguments {
-        StatementArguments([
-            id, instanceID, stepSeq, definitionFingerprint, stateName, serviceName, serviceMethod, serviceType,
-            input.jsonString(), status.rawValue, attempts, maxAttempts, nextAttemptAt.timeIntervalSince1970,
-            lastError?.name, lastError?.message, lastError?.state, createdAt.timeIntervalSince1970,
-            deliveredAt?.timeIntervalSince1970, leaseOwner?.description, leaseExpiresAt?.timeIntervalSince1970,
-        ] as [(any DatabaseValueConvertible)?])
+    /// The arguments of `OutboxSQL.insertIfNew`, in `OutboxSQL.columns` order.
+    var insertRow: SQLiteRow {
+        var row = SQLiteRow(capacity: 20)
+        row.append(id)
+        row.append(instanceID)
+        row.append(stepSeq)
+        row.append(definitionFingerprint)
+        row.append(stateName)
+        row.append(serviceName)
+        row.append(serviceMethod)
+        row.append(serviceType)
+        row.append(input.jsonString())
+        row.append(status.rawValue)
+        row.append(attempts)
+        row.append(maxAttempts)
+        row.append(nextAttemptAt)
+        row.append(lastError?.name)
+        row.append(lastError?.message)
+        row.append(lastError?.state)
+        row.append(createdAt)
+        row.append(deliveredAt)
+        row.append(leaseOwner?.description)
+        row.append(leaseExpiresAt)
+        return row
     }
 
     init(row: Row) throws {

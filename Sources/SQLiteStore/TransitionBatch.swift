@@ -2,7 +2,8 @@ import GRDB
 import Interpreter
 
 /// A `createInstance` or `apply` request, encoded to statement arguments by the caller (on
-/// its own task, in parallel), so that the single writer only binds and steps statements.
+/// its own task, in parallel), so that the single writer only binds and steps statements
+/// (`SQLiteRow`, bound through SQLite's C API).
 struct EncodedTransition: Sendable {
     enum Kind: Sendable {
         case create
@@ -14,9 +15,9 @@ struct EncodedTransition: Sendable {
     var businessKey: String?
     var definitionFingerprint: String
     /// `InstanceSQL.insert` arguments for `.create`, `InstanceSQL.update` ones for `.apply`.
-    var instanceArguments: StatementArguments
-    var stepArguments: [StatementArguments]
-    var outboxArguments: [StatementArguments]
+    var instanceRow: SQLiteRow
+    var stepRows: [SQLiteRow]
+    var outboxRows: [SQLiteRow]
 
     init(_ kind: Kind, _ transition: Transition) throws(StoreError) {
         try transition.checkStepsBelongToInstance()
@@ -25,9 +26,9 @@ struct EncodedTransition: Sendable {
         self.instanceID = instance.id
         self.businessKey = instance.businessKey
         self.definitionFingerprint = instance.definitionFingerprint
-        self.instanceArguments = kind == .create ? instance.insertArguments : instance.updateArguments
-        self.stepArguments = transition.steps.map(\.upsertArguments)
-        self.outboxArguments = transition.outbox.map(\.insertArguments)
+        self.instanceRow = kind == .create ? instance.insertRow : instance.updateRow
+        self.stepRows = transition.steps.map(\.upsertRow)
+        self.outboxRows = transition.outbox.map(\.insertRow)
     }
 }
 
@@ -77,7 +78,7 @@ enum TransitionBatch {
         let outcome: Outcome
         switch request.kind {
         case .apply:
-            try db.cachedStatement(sql: InstanceSQL.update).execute(arguments: request.instanceArguments)
+            try db.cachedStatement(sql: InstanceSQL.update).run(request.instanceRow, in: db)
             if db.changesCount == 0 {
                 // The fence held the update back: tell a missing instance from a lost lease.
                 let row = try Row.fetchOne(
@@ -98,22 +99,22 @@ enum TransitionBatch {
                 throw StoreError.definitionNotFound(fingerprint: request.definitionFingerprint)
             }
             do {
-                try db.cachedStatement(sql: InstanceSQL.insert).execute(arguments: request.instanceArguments)
+                try db.cachedStatement(sql: InstanceSQL.insert).run(request.instanceRow, in: db)
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw StoreError.duplicateInstance(request.instanceID)
             }
             outcome = .created
         }
-        if !request.stepArguments.isEmpty {
+        if !request.stepRows.isEmpty {
             let upsert = try db.cachedStatement(sql: StepSQL.upsert)
-            for arguments in request.stepArguments {
-                try upsert.execute(arguments: arguments)
+            for row in request.stepRows {
+                try upsert.run(row, in: db)
             }
         }
-        if !request.outboxArguments.isEmpty {
+        if !request.outboxRows.isEmpty {
             let insert = try db.cachedStatement(sql: OutboxSQL.insertIfNew)
-            for arguments in request.outboxArguments {
-                try insert.execute(arguments: arguments)
+            for row in request.outboxRows {
+                try insert.run(row, in: db)
             }
         }
         return outcome

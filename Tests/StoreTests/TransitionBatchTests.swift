@@ -26,11 +26,12 @@ struct TransitionBatchTests {
             }
             // The middle one: its instance update and first step succeed, then a step row
             // with a NULL state name breaks NOT NULL.
-            let broken: [(any DatabaseValueConvertible)?] = [
-                "i-1", 2, nil, "forward", nil, nil, 1, "RU", false, "{}", nil, nil, nil, nil, "key", nil,
-                Fixtures.t0.timeIntervalSince1970, nil, nil, nil,
+            let broken: [SQLiteRow.Value] = [
+                .text("i-1"), .integer(2), .null, .text("forward"), .null, .null, .integer(1), .text("RU"), .integer(0),
+                .text("{}"), .null, .null, .null, .null, .text("key"), .null, .real(Fixtures.t0.timeIntervalSince1970),
+                .null, .null, .null,
             ]
-            requests[1].stepArguments.append(StatementArguments(broken))
+            requests[1].stepRows.append(SQLiteRow(broken))
 
             let queue = try DatabaseQueue(path: path)
             defer {

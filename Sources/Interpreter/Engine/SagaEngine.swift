@@ -21,6 +21,7 @@ public final class SagaEngine: Sendable {
     let workflows: Locked<WorkflowCache>
     let held: Locked<Set<InstanceID>>
     let observer: Locked<(@Sendable (EngineEvent) -> Void)?>
+    let leaseRenewal = LeaseRenewal()
 
     struct WorkflowCache {
         var byFingerprint: [String: Workflow] = [:]
@@ -375,33 +376,16 @@ public final class SagaEngine: Sendable {
         holder.host == owner.host && holder != owner && !ProcessLiveness.isAlive(holder.pid)
     }
 
-    /// Runs `body` while renewing the leases of every instance this engine is driving.
+    /// Runs `body` while the leases of every instance this engine is driving are renewed.
+    ///
+    /// One renewal loop serves the whole engine, however many instances it drives: it renews
+    /// every held lease in one statement each `leaseDuration / 3`. It starts with the first
+    /// caller and stops when the last one returns. (One loop per caller made each of them renew
+    /// every held lease: with N instances waiting in long calls, N timers and N×N renewals.)
     func withLeaseRenewal<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await self.clock.sleep(until: self.clock.now().addingTimeInterval(self.leaseDuration / 3)) } catch { return nil }
-                    let ids = Array(self.held.withLock { $0 })
-                    if !ids.isEmpty {
-                        // A failed renewal is retried at the next tick; said, not swallowed: if
-                        // it keeps failing the leases run out and another worker may take over.
-                        do {
-                            _ = try await self.store.renewLeases(
-                                ids, owner: self.owner, until: self.clock.now().addingTimeInterval(self.leaseDuration))
-                        } catch {
-                            self.emit(.leaseRenewalFailed(instances: ids.count, reason: "\(error)"))
-                        }
-                    }
-                }
-                return nil
-            }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let value = next { return value }
-            }
-            throw CancellationError()
-        }
+        leaseRenewal.enter(self)
+        defer { leaseRenewal.leave() }
+        return try await body()
     }
 
     func emit(_ event: EngineEvent) {

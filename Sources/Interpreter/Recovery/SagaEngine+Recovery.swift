@@ -24,26 +24,14 @@ extension SagaEngine {
             var report = RecoveryReport()
             let deadline = clock.now().addingTimeInterval(maxWait)
             while true {
-                let now = clock.now()
-                let claimed = try await store.claim(
-                    owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
-                    deadOwners: try await deadOwners(), limit: max(concurrency * 4, 64))
-                // Children are driven by their parents, which take them over when they resume;
-                // and an instance this engine already drives (its renewal lagged) stays with
-                // the task driving it.
-                let topLevel = claimed.filter { $0.parentID == nil && !isDriving($0.id) }
-                if !topLevel.isEmpty {
-                    let results = await runAll(topLevel, concurrency: concurrency) { record in
-                        try await self.continueInstance(record, .resume)
+                let (results, claimedAny) = try await driveAbandoned(concurrency: concurrency)
+                for (id, result) in results {
+                    switch result {
+                    case .success(let record): report.resumed.append(record)
+                    case .failure(let error): report.errors.append((id, "\(error)"))
                     }
-                    for (id, result) in results {
-                        switch result {
-                        case .success(let record): report.resumed.append(record)
-                        case .failure(let error): report.errors.append((id, "\(error)"))
-                        }
-                    }
-                    continue
                 }
+                if claimedAny { continue }
                 // Abandoned instances in a retry backoff are claimable only once due: wait.
                 guard let due = try await nextAbandonedWake(), due < deadline else { break }
                 try await clock.sleep(until: max(due, clock.now().addingTimeInterval(0.01)))
@@ -70,6 +58,46 @@ extension SagaEngine {
                 }
             }
             return report
+        }
+    }
+
+    /// Claims abandoned instances and drives them, `concurrency` at a time, claiming more as
+    /// soon as half the slots are free (not after the whole claimed batch is done: the commit
+    /// batches stay full), until a claim returns nothing. Returns each driven instance's
+    /// result, and whether anything was claimed.
+    func driveAbandoned(concurrency: Int) async throws
+        -> (results: [(InstanceID, Result<InstanceRecord, any Error>)], claimedAny: Bool)
+    {
+        let slots = max(concurrency, 1)
+        return try await withThrowingTaskGroup(of: (InstanceID, Result<InstanceRecord, any Error>).self) { group in
+            var results: [(InstanceID, Result<InstanceRecord, any Error>)] = []
+            var running = 0
+            var claimedAny = false
+            var exhausted = false
+            while true {
+                if !exhausted, running <= slots / 2 {
+                    let now = clock.now()
+                    let claimed = try await store.claim(
+                        owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
+                        deadOwners: try await deadOwners(), limit: slots - running)
+                    exhausted = claimed.isEmpty
+                    claimedAny = claimedAny || !claimed.isEmpty
+                    // Children are driven by their parents, which take them over when they
+                    // resume; and an instance this engine already drives (its renewal lagged)
+                    // stays with the task driving it.
+                    for record in claimed where record.parentID == nil && !isDriving(record.id) {
+                        running += 1
+                        group.addTask {
+                            (record.id, await Self.capture { try await self.continueInstance(record, .resume) })
+                        }
+                    }
+                    if running == 0, !exhausted { continue }  // only children: claim again
+                }
+                guard running > 0, let result = try await group.next() else { break }
+                running -= 1
+                results.append(result)
+            }
+            return (results, claimedAny)
         }
     }
 

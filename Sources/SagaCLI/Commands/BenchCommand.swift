@@ -45,9 +45,38 @@ struct BenchCommand: AsyncParsableCommand {
         "Run the sagas in this many worker processes sharing the database (0: in this process).", valueName: "W"))
     var workers = 0
     @Flag(name: .long, help: .hidden) var drain = false
+    @Option(name: .long, help: ArgumentHelp(
+        "Print a generated workflow of N states (ServiceTasks with compensations, Choices, Catches) and exit.",
+        valueName: "N"))
+    var generateWorkflow: Int?
+    @Option(name: .long, help: ArgumentHelp(
+        "Start N sagas, stop each in step --stop-at, and exit, leaving them abandoned in --keep-db "
+            + "(to time `sagactl recover --db FILE`).", valueName: "N"))
+    var abandon: Int?
+    @Option(name: .long, help: ArgumentHelp("With --abandon: the step the sagas stop in.", valueName: "K"))
+    var stopAt = 3
+    @Option(name: .long, help: ArgumentHelp(
+        "Hold N sagas in flight at once, each waiting in its first step, and report the resident memory "
+            + "each adds (bytes_per_inflight_instance).", valueName: "N"))
+    var inflight: Int?
+    @Option(name: .long, help: ArgumentHelp("Keep the database in this new file (--abandon, --inflight).", valueName: "path"))
+    var keepDb: String?
+    @Option(name: .long, help: ArgumentHelp("Lease of the instances (--abandon, --inflight).", valueName: "seconds"))
+    var leaseSeconds: Double = 30
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        if let generateWorkflow, generateWorkflow < 4 { throw ValidationError("--generate-workflow needs at least 4 states") }
+        if let abandon {
+            guard abandon > 0 else { throw ValidationError("--abandon must be positive") }
+            guard keepDb != nil else { throw ValidationError("--abandon needs --keep-db FILE: the abandoned instances stay there") }
+            guard stopAt >= 1, stopAt <= steps else { throw ValidationError("--stop-at must be between 1 and --steps") }
+        }
+        if let inflight, inflight <= 0 { throw ValidationError("--inflight must be positive") }
+        if abandon != nil || inflight != nil {
+            guard db == nil else { throw ValidationError("--abandon and --inflight use an SQLite file") }
+            guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+        }
         guard sagas > 0, concurrency > 0, steps > 0 else { throw ValidationError("--sagas, --concurrency and --steps must be positive") }
         guard failAt >= 0, failAt <= steps else { throw ValidationError("--fail-at must be between 0 and --steps") }
         guard workers >= 0, workers <= 64 else { throw ValidationError("--workers must be between 0 and 64") }
@@ -58,6 +87,12 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let generateWorkflow {
+            Terminal.out(SyntheticWorkflow.yaml(states: generateWorkflow))
+            return
+        }
+        if let abandon, let keepDb { return try await runAbandon(count: abandon, path: keepDb) }
+        if let inflight { return try await runInflight(count: inflight) }
         let yaml = BenchWorkflow.yaml(steps: steps)
         let compiled = WorkflowPipeline.compile(text: yaml, path: "bench.yaml")
         guard let workflow = compiled.workflow else {
@@ -141,14 +176,14 @@ struct BenchCommand: AsyncParsableCommand {
 /// The generated benchmark workflow: `steps` service tasks in a row, each with a compensation
 /// and a catch to a trigger, as in order-payment.
 enum BenchWorkflow {
-    static func yaml(steps: Int) -> String {
+    static func yaml(steps: Int, service: String = "bench") -> String {
         var out = "Name: bench\nStartState: S1\nStates:\n"
         for n in 1...steps {
             let next = n == steps ? "Done" : "S\(n + 1)"
             out += """
                   S\(n):
                     Type: ServiceTask
-                    ServiceName: bench
+                    ServiceName: \(service)
                     ServiceMethod: s\(n)
                     CompensateState: U\(n)
                     Input: [{ order: "$.[order]", step: \(n) }]
@@ -156,7 +191,7 @@ enum BenchWorkflow {
                     Next: \(next)
                   U\(n):
                     Type: ServiceTask
-                    ServiceName: bench
+                    ServiceName: \(service)
                     ServiceMethod: u\(n)
                     Input: [{ order: "$.[order]" }]
 

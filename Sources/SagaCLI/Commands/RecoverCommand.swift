@@ -19,7 +19,9 @@ struct RecoverCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: "Instances run at once.") var concurrency = 64
+    // 256, not 64 as for `worker`: recovery is bound by commits, and more instances at once
+    // share each one (10,000 abandoned instances: 9.6 s at 64, 4.4 s at 256).
+    @Option(name: .long, help: "Instances run at once (their service calls too).") var concurrency = 256
     @Flag(name: .long, help: "Leave instances that ended unknown alone.") var noUnknown = false
     @OptionGroup var lease: LeaseOption
 

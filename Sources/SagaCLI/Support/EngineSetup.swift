@@ -13,6 +13,7 @@ enum EngineSetup {
     {
         let engine = SagaEngine(store: store, leaseDuration: leaseDuration)
         engine.setHandler(ExecAction(), for: .exec)
+        BuiltInServices.register(on: engine)
         let http = HTTPAction()
         CommandResources.current?.onClose { try await http.shutdown() }
         // Every change of a service's circuit is logged; failed-fast calls carry CircuitOpen
@@ -39,6 +40,19 @@ enum EngineSetup {
         }
         SiblingWorkflows.shared.remember(directoryOf: path)
         return (workflow, source.text)
+    }
+}
+
+/// Local services every `sagactl` engine has.
+enum BuiltInServices {
+    /// `sagactl-noop`: every method returns `null` at once. For benchmarks (the instances
+    /// `sagactl bench --abandon` leaves behind call it, so `recover` can finish them) and dry
+    /// runs of a workflow's control flow. A binding of the same name in a workflow or a
+    /// `--services` file takes precedence.
+    static let noop = "sagactl-noop"
+
+    static func register(on engine: SagaEngine) {
+        engine.localActions.register(service: noop) { _ in .null }
     }
 }
 

@@ -67,7 +67,7 @@ public struct ScalarSyntax: Sendable, Equatable {
             magnitude = Int(body.dropFirst(2), radix: 16)
         } else if body.hasPrefix("0o") {
             magnitude = Int(body.dropFirst(2), radix: 8)
-        } else if body.allSatisfy({ $0.isASCII && $0.isNumber }) {
+        } else if body.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             magnitude = Int(body)
         } else {
             magnitude = nil
@@ -83,8 +83,17 @@ public struct ScalarSyntax: Sendable, Equatable {
         case ".nan", ".NaN", ".NAN": return .nan
         default: break
         }
-        let allowed = Set("0123456789+-.eE")
-        guard text.contains(where: \.isNumber), text.allSatisfy({ allowed.contains($0) }) else { return nil }
+        // Only ASCII digits, signs, points and exponents, with at least one digit. (Checked on
+        // bytes: every plain scalar of a document comes here, and Character sets cost.)
+        var hasDigit = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): hasDigit = true
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): continue
+            default: return nil
+            }
+        }
+        guard hasDigit else { return nil }
         return Double(text)
     }
 }

@@ -40,12 +40,13 @@ struct EncodedTransition: Sendable {
 /// Writes a batch of transitions in one transaction: one commit (one WAL flush) for the
 /// whole batch, and few round trips.
 ///
-/// The fast path is BEGIN, one `PostgresBatchStatement` (or a few, for a large batch or one
-/// naming an instance twice), COMMIT. A transition the statement held back (its row matched no
-/// fence, or was not inserted) is then run alone in a savepoint, which tells its reason (lease
-/// lost, unknown instance, missing definition, business key taken) apart. When a statement
-/// fails (a constraint, a deadlock), the batch is rolled back and written again transition by
-/// transition (`writeEach`), so that the failing transition fails alone.
+/// The fast path is one `PostgresBatchStatement`, its own transaction; or, for a large batch
+/// or one naming an instance twice, BEGIN, a few of them, COMMIT. A transition a statement held
+/// back (its row matched no fence, or was not inserted) is then run alone in a savepoint, which
+/// tells its reason (lease lost, unknown instance, missing definition, business key taken)
+/// apart. When a statement fails (a constraint, a deadlock), the batch is rolled back and
+/// written again transition by transition (`writeEach`), so that the failing transition fails
+/// alone.
 enum PostgresTransitionBatch {
     enum Outcome: Sendable {
         case applied
@@ -70,6 +71,9 @@ enum PostgresTransitionBatch {
         -> [Result]
     {
         let plan = PostgresBatchStatement.plan(requests)
+        if plan.groups.count == 1, plan.alone.isEmpty {
+            return await writeInOneStatement(requests, on: connection, logger: logger)
+        }
         var results = [Result?](repeating: nil, count: requests.count)
         do {
             try await connection.rows("BEGIN", logger: logger)
@@ -78,19 +82,17 @@ enum PostgresTransitionBatch {
         }
         do {
             for group in plan.groups {
-                let query = PostgresBatchStatement.query(group.map { requests[$0] })
-                let written = Set(try await connection.rows(query, logger: logger).map { try $0.decode(String.self) })
+                let written = try await run(PostgresBatchStatement.query(group.map { requests[$0] }), on: connection, logger: logger)
                 for index in group where written.contains(requests[index].instanceID) {
                     results[index] = .done(requests[index].kind == .create ? .created : .applied)
                 }
             }
         } catch {
-            // Which transition broke the statement is not known: undo the batch and write it
-            // again one transition at a time, where each error reaches its own request.
-            logger.debug(
-                "a batch statement failed; writing the batch transition by transition",
-                metadata: ["error": "\(String(describing: error))"])
             await PostgresTransaction.rollback(connection, logger: logger)
+            guard refusedByServer(error) else { return Array(repeating: .failed(error), count: requests.count) }
+            // Which transition broke the statement is not known: write the batch again one
+            // transition at a time, where each error reaches its own request.
+            logger.debug("a batch statement failed; writing the batch transition by transition", metadata: ["error": "\(error)"])
             return await writeEach(requests, on: connection, logger: logger)
         }
         do {
@@ -102,7 +104,46 @@ enum PostgresTransitionBatch {
             await PostgresTransaction.rollback(connection, logger: logger)
             return Array(repeating: .failed(error), count: requests.count)
         }
+        // Every slot was filled: by the statements, or by the loop above.
         return results.map { $0! }
+    }
+
+    /// A batch that fits one statement: that statement is its own transaction (one round trip,
+    /// one WAL flush). The transitions it held back are then written in a transaction of their
+    /// own, each in a savepoint; being held back, nothing of them was written before.
+    private static func writeInOneStatement(
+        _ requests: [EncodedTransition], on connection: PostgresConnection, logger: Logger
+    ) async -> [Result] {
+        let written: Set<InstanceID>
+        do {
+            written = try await run(PostgresBatchStatement.query(requests), on: connection, logger: logger)
+        } catch {
+            // A statement the server refused wrote nothing; any other error (the connection)
+            // leaves it unknown whether it committed: then writing it again could apply it twice.
+            guard refusedByServer(error) else { return Array(repeating: .failed(error), count: requests.count) }
+            logger.debug("a batch statement failed; writing the batch transition by transition", metadata: ["error": "\(error)"])
+            return await writeEach(requests, on: connection, logger: logger)
+        }
+        var results: [Result] = requests.map { .done($0.kind == .create ? .created : .applied) }
+        let held = requests.indices.filter { !written.contains(requests[$0].instanceID) }
+        guard !held.isEmpty else { return results }
+        for (index, result) in zip(held, await writeEach(held.map { requests[$0] }, on: connection, logger: logger)) {
+            results[index] = result
+        }
+        return results
+    }
+
+    /// Runs a `PostgresBatchStatement` query: the ids of the instances it wrote.
+    private static func run(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws
+        -> Set<InstanceID>
+    {
+        Set(try await connection.rows(query, logger: logger).map { try $0.decode(String.self) })
+    }
+
+    /// Whether the server refused the statement (it then had no effect), rather than the
+    /// connection failing.
+    private static func refusedByServer(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo != nil
     }
 
     /// The per-transition path: one transaction, a savepoint and a few statements per

@@ -52,7 +52,7 @@ extension PostgresStore {
         /// `writerConnections + 1`.
         public var maximumConnections: Int
         /// Group-commit batches written at once, each in its own transaction on its own
-        /// connection: while one waits for its commit, the next is sent. 2 by default; at least 1.
+        /// connection: while one waits for its commit, the next is sent. 4 by default; at least 1.
         public var writerConnections: Int
         /// At most this many transitions per group-commit transaction; 512 by default.
         public var maximumBatch: Int
@@ -72,7 +72,7 @@ extension PostgresStore {
             self.applicationName = "sagactl"
             self.connectTimeout = .seconds(10)
             self.maximumConnections = 8
-            self.writerConnections = 2
+            self.writerConnections = 4
             self.maximumBatch = 512
         }
 

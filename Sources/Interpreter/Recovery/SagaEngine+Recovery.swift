@@ -141,8 +141,9 @@ extension SagaEngine {
                     guard free > 0 else {
                         // Every slot is taken: claim again as soon as one frees, not after a
                         // poll interval. (`shouldStop` is checked then; stopping waits for the
-                        // running instances anyway.)
+                        // running instances anyway.) Cancelled, it ends as the poll's sleep did.
                         await slotFreed.wait()
+                        try Task.checkCancellation()
                         continue
                     }
                     var started = 0

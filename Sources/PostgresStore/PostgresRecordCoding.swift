@@ -16,7 +16,7 @@ enum InstanceSQL {
         "forward_status", "compensation_status", "input", "context", "cursor", "failure_name", "failure_message",
         "failure_state", "lease_owner", "lease_expires_at", "wake_at", "created_at", "updated_at", "ended_at",
     ]
-    /// Every column, in the order of `InstanceRecord.init(row:)` and `insertBindings`.
+    /// Every column, in the order of `InstanceRecord.init(row:)` and `insertCells`.
     static let columns = columnNames.joined(separator: ", ")
     /// The same, qualified with `alias.` (for an UPDATE … FROM).
     static func columns(qualifiedBy alias: String) -> String {
@@ -38,6 +38,12 @@ enum InstanceSQL {
         updated_at = $10, ended_at = $11, lease_expires_at = CASE WHEN $12 THEN $10 ELSE lease_expires_at END \
         WHERE id = $13 AND lease_owner IS NOT DISTINCT FROM $14 RETURNING 1
         """
+    /// The values of `update`, $1 to $14, named for a `VALUES` list (`PostgresBatchStatement`):
+    /// the first 11 are assigned to the columns of the same name.
+    static let updateValueNames = [
+        "status", "forward_status", "compensation_status", "context", "cursor", "failure_name", "failure_message",
+        "failure_state", "wake_at", "updated_at", "ended_at", "release_lease", "id", "lease_owner",
+    ]
     static let byID = "SELECT \(columns) FROM instances WHERE id = $1"
     static let byBusinessKey = "SELECT \(columns) FROM instances WHERE business_key = $1"
     static let leaseOwnerByID = "SELECT lease_owner FROM instances WHERE id = $1"
@@ -53,50 +59,26 @@ func placeholders(_ numbers: ClosedRange<Int>) -> String {
 
 extension InstanceRecord {
     /// All columns, in `InstanceSQL.columns` order.
-    var insertBindings: PostgresBindings {
-        var b = PostgresBindings(capacity: 21)
-        b.append(id)
-        b.append(definitionFingerprint)
-        b.append(workflowName)
-        b.append(businessKey)
-        b.append(parentID)
-        b.append(parentStepSeq)
-        b.append(status.rawValue)
-        b.append(forwardStatus.rawValue)
-        b.append(compensationStatus?.rawValue)
-        b.append(input.jsonString())
-        b.append(context.jsonString())
-        b.append(cursor)
-        b.append(failure?.name)
-        b.append(failure?.message)
-        b.append(failure?.state)
-        b.append(leaseOwner?.description)
-        b.append(leaseExpiresAt?.timeIntervalSince1970)
-        b.append(wakeAt?.timeIntervalSince1970)
-        b.append(createdAt.timeIntervalSince1970)
-        b.append(updatedAt.timeIntervalSince1970)
-        b.append(endedAt?.timeIntervalSince1970)
-        return b
+    var insertCells: [SQLCell] {
+        [
+            .text(id), .text(definitionFingerprint), .text(workflowName), .text(businessKey), .text(parentID),
+            .int(parentStepSeq), .text(status.rawValue), .text(forwardStatus.rawValue),
+            .text(compensationStatus?.rawValue), .text(input.jsonString()), .text(context.jsonString()), .text(cursor),
+            .text(failure?.name), .text(failure?.message), .text(failure?.state), .text(leaseOwner?.description),
+            .double(leaseExpiresAt?.timeIntervalSince1970), .double(wakeAt?.timeIntervalSince1970),
+            .double(createdAt.timeIntervalSince1970), .double(updatedAt.timeIntervalSince1970),
+            .double(endedAt?.timeIntervalSince1970),
+        ]
     }
 
-    /// The bindings of `InstanceSQL.update`.
-    var updateBindings: PostgresBindings {
-        var b = PostgresBindings(capacity: 14)
-        b.append(status.rawValue)
-        b.append(forwardStatus.rawValue)
-        b.append(compensationStatus?.rawValue)
-        b.append(context.jsonString())
-        b.append(cursor)
-        b.append(failure?.name)
-        b.append(failure?.message)
-        b.append(failure?.state)
-        b.append(wakeAt?.timeIntervalSince1970)
-        b.append(updatedAt.timeIntervalSince1970)
-        b.append(endedAt?.timeIntervalSince1970)
-        b.append(status.isTerminal)
-        b.append(id)
-        b.append(leaseOwner?.description)
-        return b
+    /// The values of `InstanceSQL.update`, in `InstanceSQL.updateValueNames` order.
+    var updateCells: [SQLCell] {
+        [
+            .text(status.rawValue), .text(forwardStatus.rawValue), .text(compensationStatus?.rawValue),
+            .text(context.jsonString()), .text(cursor), .text(failure?.name), .text(failure?.message),
+            .text(failure?.state), .double(wakeAt?.timeIntervalSince1970), .double(updatedAt.timeIntervalSince1970),
+            .double(endedAt?.timeIntervalSince1970), .bool(status.isTerminal), .text(id), .text(leaseOwner?.description),
+        ]
     }
 
     /// Reads a row selected with `InstanceSQL.columns`.
@@ -151,28 +133,16 @@ enum StepSQL {
 }
 
 extension StepRecord {
-    /// Appends this row's 20 values, in `StepSQL.columns` order.
-    func appendBindings(to b: inout PostgresBindings) {
-        b.append(instanceID)
-        b.append(seq)
-        b.append(stateName)
-        b.append(phase.rawValue)
-        b.append(compensatedSeq)
-        b.append(retriedSeq)
-        b.append(attempt)
-        b.append(status.rawValue)
-        b.append(isForUpdate)
-        b.append(input.jsonString())
-        b.append(output?.jsonString())
-        b.append(failure?.name)
-        b.append(failure?.message)
-        b.append(failure?.state)
-        b.append(idempotencyKey)
-        b.append(childInstanceID)
-        b.append(startedAt.timeIntervalSince1970)
-        b.append(endedAt?.timeIntervalSince1970)
-        b.append(retryAt?.timeIntervalSince1970)
-        b.append(executor?.description)
+    /// This row's 20 values, in `StepSQL.columns` order.
+    var cells: [SQLCell] {
+        [
+            .text(instanceID), .int(seq), .text(stateName), .text(phase.rawValue), .int(compensatedSeq),
+            .int(retriedSeq), .int(attempt), .text(status.rawValue), .bool(isForUpdate), .text(input.jsonString()),
+            .text(output?.jsonString()), .text(failure?.name), .text(failure?.message), .text(failure?.state),
+            .text(idempotencyKey), .text(childInstanceID), .double(startedAt.timeIntervalSince1970),
+            .double(endedAt?.timeIntervalSince1970), .double(retryAt?.timeIntervalSince1970),
+            .text(executor?.description),
+        ]
     }
 
     init(row: PostgresRow) throws {
@@ -203,17 +173,23 @@ extension StepRecord {
 }
 
 extension [StepRecord] {
-    /// The upsert statements for these rows: one per `StepSQL.maximumRowsPerStatement` rows. A
-    /// seq given twice keeps its last row, as consecutive upserts would (one statement may not
-    /// touch a row twice).
-    var upsertQueries: [PostgresQuery] {
+    /// The rows to upsert, as cells: a seq given twice keeps its last row, as consecutive
+    /// upserts would (one statement may not touch a row twice).
+    var upsertRows: [[SQLCell]] {
         var lastIndexBySeq: [Int: Int] = [:]
         for (index, step) in enumerated() { lastIndexBySeq[step.seq] = index }
-        let rows = enumerated().filter { lastIndexBySeq[$0.element.seq] == $0.offset }.map(\.element)
-        return stride(from: 0, to: rows.count, by: StepSQL.maximumRowsPerStatement).map { start in
-            let chunk = rows[start..<Swift.min(start + StepSQL.maximumRowsPerStatement, rows.count)]
+        return enumerated().filter { lastIndexBySeq[$0.element.seq] == $0.offset }.map(\.element.cells)
+    }
+}
+
+extension [[SQLCell]] {
+    /// The upsert statements for these step rows (`upsertRows`): one per
+    /// `StepSQL.maximumRowsPerStatement` rows.
+    var stepUpsertQueries: [PostgresQuery] {
+        stride(from: 0, to: count, by: StepSQL.maximumRowsPerStatement).map { start in
+            let chunk = self[start..<Swift.min(start + StepSQL.maximumRowsPerStatement, count)]
             var bindings = PostgresBindings(capacity: chunk.count * StepSQL.columnNames.count)
-            for step in chunk { step.appendBindings(to: &bindings) }
+            for row in chunk { for cell in row { bindings.append(cell) } }
             return PostgresQuery(unsafeSQL: StepSQL.upsert(rows: chunk.count), binds: bindings)
         }
     }

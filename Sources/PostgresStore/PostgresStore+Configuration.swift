@@ -47,9 +47,13 @@ extension PostgresStore {
         public var applicationName: String
         /// How long to wait for the server to accept a connection; 10 s by default.
         public var connectTimeout: Duration
-        /// Connections the store opens at most: one at a time writes group-commit batches, the
-        /// others serve reads, claims and lease renewals. 8 by default; at least 2.
+        /// Connections the store opens at most: `writerConnections` of them write group-commit
+        /// batches, the others serve reads, claims and lease renewals. 8 by default; at least
+        /// `writerConnections + 1`.
         public var maximumConnections: Int
+        /// Group-commit batches written at once, each in its own transaction on its own
+        /// connection: while one waits for its commit, the next is sent. 4 by default; at least 1.
+        public var writerConnections: Int
         /// At most this many transitions per group-commit transaction; 512 by default.
         public var maximumBatch: Int
 
@@ -68,6 +72,7 @@ extension PostgresStore {
             self.applicationName = "sagactl"
             self.connectTimeout = .seconds(10)
             self.maximumConnections = 8
+            self.writerConnections = 4
             self.maximumBatch = 512
         }
 
@@ -117,7 +122,7 @@ extension PostgresStore {
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
             client.options.connectTimeout = connectTimeout
             client.options.additionalStartupParameters = startupParameters
-            client.options.maximumConnections = max(maximumConnections, 2)
+            client.options.maximumConnections = max(maximumConnections, max(writerConnections, 1) + 1)
             return client
         }
 

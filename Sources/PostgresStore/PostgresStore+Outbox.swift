@@ -43,29 +43,16 @@ enum OutboxSQL {
 }
 
 extension OutboxMessage {
-    var insertBindings: PostgresBindings {
-        var b = PostgresBindings(capacity: 20)
-        b.append(id)
-        b.append(instanceID)
-        b.append(stepSeq)
-        b.append(definitionFingerprint)
-        b.append(stateName)
-        b.append(serviceName)
-        b.append(serviceMethod)
-        b.append(serviceType)
-        b.append(input.jsonString())
-        b.append(status.rawValue)
-        b.append(attempts)
-        b.append(maxAttempts)
-        b.append(nextAttemptAt.timeIntervalSince1970)
-        b.append(lastError?.name)
-        b.append(lastError?.message)
-        b.append(lastError?.state)
-        b.append(createdAt.timeIntervalSince1970)
-        b.append(deliveredAt?.timeIntervalSince1970)
-        b.append(leaseOwner?.description)
-        b.append(leaseExpiresAt?.timeIntervalSince1970)
-        return b
+    /// All columns, in `OutboxSQL.columns` order.
+    var insertCells: [SQLCell] {
+        [
+            .text(id), .text(instanceID), .int(stepSeq), .text(definitionFingerprint), .text(stateName),
+            .text(serviceName), .text(serviceMethod), .text(serviceType), .text(input.jsonString()),
+            .text(status.rawValue), .int(attempts), .int(maxAttempts), .double(nextAttemptAt.timeIntervalSince1970),
+            .text(lastError?.name), .text(lastError?.message), .text(lastError?.state),
+            .double(createdAt.timeIntervalSince1970), .double(deliveredAt?.timeIntervalSince1970),
+            .text(leaseOwner?.description), .double(leaseExpiresAt?.timeIntervalSince1970),
+        ]
     }
 
     init(row: PostgresRow) throws {

@@ -6,8 +6,9 @@ import StateLang
 /// An `InstanceStore` in a PostgreSQL database, for many workers on many machines.
 ///
 /// - Writes: `createInstance` and `apply` go through group commit (`PostgresCommitQueue`):
-///   one transaction, so one WAL flush, per batch of concurrent calls, with a savepoint per
-///   transition so that one failing transition does not sink the others. `claim` is one
+///   one transaction, so one WAL flush, per batch of concurrent calls, written by one statement
+///   (`PostgresBatchStatement`); a transition that fails is written again alone, so that it
+///   does not sink the others. `claim` is one
 ///   `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)` statement, so processes claiming at once
 ///   never wait for each other nor take the same instance. `acquire`, `renewLeases` and
 ///   `saveDefinition` are one statement each.
@@ -75,7 +76,8 @@ public final class PostgresStore: InstanceStore, CommitStatisticsReporting, Send
             throw StoreError.postgres(error, configuration)
         }
         client = PostgresClient(configuration: clientConfiguration)
-        commits = PostgresCommitQueue(maximumBatch: configuration.maximumBatch) { error in
+        commits = PostgresCommitQueue(maximumBatch: configuration.maximumBatch, writers: configuration.writerConnections) {
+            error in
             StoreError.postgres(error, configuration)
         }
         // An unstructured task, because the store's API is init/close (a store is opened where

@@ -38,11 +38,11 @@ struct PostgresTransitionBatchTests {
         try await TestPostgres.withFreshSchema { configuration in
             var requests = try await seedAndEncode(configuration)
             // The middle one: its instance update succeeds, then a step row with a NULL state
-            // name breaks NOT NULL.
-            var broken = PostgresBindings()
-            for value: String? in ["i-1", nil] { broken.append(value) }
-            requests[1].stepQueries.append(PostgresQuery(
-                unsafeSQL: "INSERT INTO steps (instance_id, state_name) VALUES ($1, $2)", binds: broken))
+            // name breaks NOT NULL. The batch's one statement fails; written again transition
+            // by transition, only that transition fails.
+            var broken = Fixtures.step("i-1", 2).cells
+            broken[2] = .text(nil)  // state_name
+            requests[1].stepRows.append(broken)
             let batch = requests
             let results = try await TestPostgres.admin(configuration) { connection in
                 await PostgresTransitionBatch.write(batch, on: connection, logger: TestPostgres.logger)
@@ -67,11 +67,49 @@ struct PostgresTransitionBatchTests {
         }
     }
 
-    /// Another transaction holds i-1 and then waits for a row the batch holds: PostgreSQL breaks
+    /// On the per-transition path (`writeEach`, the fallback of a failed batch statement):
+    /// another transaction holds i-1 and then waits for a row the batch holds: PostgreSQL breaks
     /// the deadlock by failing the batch's statement (its wait began first, so its deadlock check
     /// runs first). Only that transition is rolled back, marked for a retry in a later batch; the
     /// others commit, which lets the other transaction finish.
     @Test func aDeadlockedTransitionIsRolledBackAloneForARetry() async throws {
+        try await deadlock(writing: PostgresTransitionBatch.writeEach, as: "sagactl-test-write-each") { written, cursors, steps in
+            guard case .done(.applied) = written[0], case .retry(let error) = written[1], case .done(.applied) = written[2]
+            else {
+                Issue.record("expected applied, retry, applied: \(written)")
+                return
+            }
+            #expect((error as? PSQLError)?.sqlState == SQLState.deadlockDetected)
+            #expect(cursors == ["other", "other", "moved"])
+            #expect(steps == ["i-0/1", "i-2/1"])
+        }
+    }
+
+    /// The same deadlock on the batch's one statement: the whole batch is rolled back, which
+    /// lets the other transaction finish, and written again transition by transition, after it:
+    /// every transition is applied, once.
+    @Test func aDeadlockedBatchStatementIsWrittenAgainTransitionByTransition() async throws {
+        try await deadlock(writing: PostgresTransitionBatch.write, as: "sagactl-test-write") { written, cursors, steps in
+            for n in 0..<3 {
+                guard case .done(.applied) = written[n] else {
+                    Issue.record("request \(n): \(written[n])")
+                    continue
+                }
+            }
+            #expect(cursors == ["moved", "moved", "moved"])
+            #expect(steps == ["i-0/1", "i-1/1", "i-2/1"])
+        }
+    }
+
+    /// Another transaction takes i-1, `writer` writes the batch and blocks on i-1, then the other
+    /// transaction waits for i-0, which the batch holds, and commits once it gets it.
+    /// `applicationName` tells this case's batch connection from those of cases running alongside.
+    func deadlock(
+        writing writer: @escaping @Sendable ([EncodedTransition], PostgresConnection, Logger) async
+            -> [PostgresTransitionBatch.Result],
+        as applicationName: String,
+        _ check: ([PostgresTransitionBatch.Result], [String], [String]) -> Void
+    ) async throws {
         try await TestPostgres.withFreshSchema { configuration in
             let requests = try await seedAndEncode(configuration)
             let other = try await PostgresConnection.connect(
@@ -81,8 +119,8 @@ struct PostgresTransitionBatchTests {
             try await other.rows("UPDATE instances SET cursor = 'other' WHERE id = 'i-1'", logger: logger)
             let batch = requests
             async let results = TestPostgres.admin(configuration) { connection in
-                try await connection.rows("SET application_name = 'sagactl-test-batch'", logger: logger)
-                return await PostgresTransitionBatch.write(batch, on: connection, logger: logger)
+                try await connection.rows(PostgresQuery(unsafeSQL: "SET application_name = '\(applicationName)'"), logger: logger)
+                return await writer(batch, connection, logger)
             }
             // Wait (bounded) until the batch is blocked on i-1, then close the cycle.
             let deadline = Date().addingTimeInterval(30)
@@ -92,7 +130,7 @@ struct PostgresTransitionBatchTests {
                     try await connection.rows(
                         """
                         SELECT count(*) FROM pg_stat_activity
-                        WHERE application_name = 'sagactl-test-batch' AND datname = current_database() AND wait_event_type = 'Lock'
+                        WHERE application_name = \(applicationName) AND datname = current_database() AND wait_event_type = 'Lock'
                         """, logger: logger
                     ).map { try $0.decode(Int.self) } == [1]
                 }
@@ -104,15 +142,82 @@ struct PostgresTransitionBatchTests {
             try await other.close()
 
             let written = try await results
-            guard case .done(.applied) = written[0], case .retry(let error) = written[1], case .done(.applied) = written[2]
+            let (cursors, steps) = try await cursorsAndSteps(configuration)
+            check(written, cursors, steps)
+        }
+    }
+
+    /// The fence in the batch statement: a transition naming a stale owner is refused, and the
+    /// refusal (with the holder) reaches that request only; its steps and outbox message are not
+    /// written, the others' are.
+    @Test func aStaleOwnersTransitionIsRefusedAloneInTheBatchStatement() async throws {
+        try await TestPostgres.withFreshSchema { configuration in
+            var requests = try await seedAndEncode(configuration)
+            var stale = Fixtures.instance("i-1", owner: Fixtures.bob, leaseExpires: 60)
+            stale.cursor = "stale"
+            requests[1] = try EncodedTransition(.apply, Transition(instance: stale, steps: [Fixtures.step("i-1", 1)]))
+            for n in 0..<3 { requests[n].outboxRows = [ConformanceOutboxTests.message("m-\(n)", instance: "i-\(n)").insertCells] }
+            let batch = requests
+            let results = try await TestPostgres.admin(configuration) { connection in
+                await PostgresTransitionBatch.write(batch, on: connection, logger: TestPostgres.logger)
+            }
+            guard case .done(.applied) = results[0], case .failed(let error) = results[1], case .done(.applied) = results[2]
             else {
-                Issue.record("expected applied, retry, applied: \(written)")
+                Issue.record("expected applied, failed, applied: \(results)")
                 return
             }
-            #expect((error as? PSQLError)?.sqlState == SQLState.deadlockDetected)
+            guard case .leaseLost(instance: "i-1", let holder)? = error as? StoreError else {
+                Issue.record("expected leaseLost for i-1: \(error)")
+                return
+            }
+            #expect(holder == Fixtures.alice.description)
             let (cursors, steps) = try await cursorsAndSteps(configuration)
-            #expect(cursors == ["other", "other", "moved"])
+            #expect(cursors == ["moved", #"{"state":"Reserve"}"#, "moved"])
             #expect(steps == ["i-0/1", "i-2/1"])
+            let messages = try await TestPostgres.admin(configuration) { connection in
+                try await connection.rows("SELECT id FROM outbox ORDER BY id", logger: TestPostgres.logger)
+                    .map { try $0.decode(String.self) }
+            }
+            #expect(messages == ["m-0", "m-2"])
+        }
+    }
+
+    /// Creates in one batch statement: a new instance is created; one whose business key is
+    /// taken (by an instance of an earlier batch, or of the same batch) gets that instance; one
+    /// whose definition is missing fails alone.
+    @Test func createsInOneBatchAreEachAnsweredForThemselves() async throws {
+        try await TestPostgres.withFreshSchema { configuration in
+            let store = try await PostgresStore(configuration: configuration)
+            try await store.seed([Fixtures.instance("old", businessKey: "k-old")])
+            await store.close()
+            var orphan = Fixtures.instance("orphan")
+            orphan.definitionFingerprint = "fp-missing"
+            let requests = try [
+                Fixtures.instance("new"), Fixtures.instance("dup-old", businessKey: "k-old"), orphan,
+                Fixtures.instance("first", businessKey: "k-new"), Fixtures.instance("second", businessKey: "k-new"),
+            ].map { try EncodedTransition(.create, Transition(instance: $0, steps: [Fixtures.step($0.id, 1)])) }
+            let results = try await TestPostgres.admin(configuration) { connection in
+                await PostgresTransitionBatch.write(requests, on: connection, logger: TestPostgres.logger)
+            }
+            guard case .done(.created) = results[0], case .done(.existing(let old)) = results[1],
+                case .failed(let error) = results[2], case .done(.created) = results[3],
+                case .done(.existing(let first)) = results[4]
+            else {
+                Issue.record("expected created, existing, failed, created, existing: \(results)")
+                return
+            }
+            #expect(old.id == "old")
+            #expect(first.id == "first")
+            guard case .definitionNotFound(fingerprint: "fp-missing")? = error as? StoreError else {
+                Issue.record("expected definitionNotFound: \(error)")
+                return
+            }
+            let steps = try await TestPostgres.admin(configuration) { connection in
+                try await connection.rows(
+                    "SELECT instance_id || '/' || seq FROM steps ORDER BY instance_id, seq", logger: TestPostgres.logger
+                ).map { try $0.decode(String.self) }
+            }
+            #expect(steps == ["first/1", "new/1"])
         }
     }
 }

@@ -154,6 +154,7 @@ extension SagaEngine {
                      shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> Int {
         let completed = Locked(0)
         let running = Locked(0)
+        let slotFreed = SlotSignal()
         _ = try await withLeaseRenewal { [self] in
             try await withThrowingDiscardingTaskGroup { group in
                 let dispatcherStop = Locked(false)
@@ -165,25 +166,32 @@ extension SagaEngine {
                 defer { dispatcherStop.withLock { $0 = true } }
                 while !shouldStop() {
                     let free = concurrency - running.withLock { $0 }
+                    guard free > 0 else {
+                        // Every slot is taken: claim again as soon as one frees, not after a
+                        // poll interval. (`shouldStop` is checked then; stopping waits for the
+                        // running instances anyway.) Cancelled, it ends as the poll's sleep did.
+                        await slotFreed.wait()
+                        try Task.checkCancellation()
+                        continue
+                    }
                     var started = 0
-                    if free > 0 {
-                        let now = clock.now()
-                        let claimed = try await store.claim(
-                            owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
-                            deadOwners: try await deadOwners(), limit: free)
-                        // Not one this process already drives: its own lease may have expired
-                        // while renewal lagged, and the same owner would pass the fence.
-                        for record in claimed where record.parentID == nil && !isDriving(record.id) {
-                            started += 1
-                            running.withLock { $0 += 1 }
-                            group.addTask {
-                                defer {
-                                    running.withLock { $0 -= 1 }
-                                    completed.withLock { $0 += 1 }
-                                }
-                                do { _ = try await self.continueInstance(record, .resume) } catch {
-                                    self.emit(.failedToRun(record.id, reason: "\(error)"))
-                                }
+                    let now = clock.now()
+                    let claimed = try await store.claim(
+                        owner: owner, now: now, leaseUntil: now.addingTimeInterval(leaseDuration),
+                        deadOwners: try await deadOwners(), limit: free)
+                    // Not one this process already drives: its own lease may have expired
+                    // while renewal lagged, and the same owner would pass the fence.
+                    for record in claimed where record.parentID == nil && !isDriving(record.id) {
+                        started += 1
+                        running.withLock { $0 += 1 }
+                        group.addTask {
+                            defer {
+                                running.withLock { $0 -= 1 }
+                                completed.withLock { $0 += 1 }
+                                slotFreed.signal()
+                            }
+                            do { _ = try await self.continueInstance(record, .resume) } catch {
+                                self.emit(.failedToRun(record.id, reason: "\(error)"))
                             }
                         }
                     }

@@ -55,11 +55,12 @@ public struct ExecAction: ActionHandler {
             async let err = Self.readAll(stderr.fileHandleForReading, limit: 64 * 1024)
             let payload = Data(invocation.input.jsonString().utf8)
             let writer = stdin.fileHandleForWriting
-            await Self.offload {
-                // A child that exits without reading stdin closes the pipe: ignore EPIPE.
+            let writeFailure = await Self.offload { () -> Int32? in
+                // A child that exits without reading stdin closes the pipe: EPIPE, not a signal.
                 signal(SIGPIPE, SIG_IGN)
-                try? writer.write(contentsOf: payload)
+                let failure = Self.writeAll(writer.fileDescriptor, payload)
                 try? writer.close()
+                return failure
             }
             let (output, errors) = await (out, err)
             // Close the read ends now rather than when Foundation releases the pipes, which it
@@ -72,8 +73,15 @@ public struct ExecAction: ActionHandler {
             if Task.isCancelled {
                 return .failure(ActionFailure(.timeout, "\(executable) was stopped: the call ran past its deadline"))
             }
+            for (what, failure) in [("writing the input to", writeFailure), ("reading the output of", output.failure),
+                                    ("reading the errors of", errors.failure)] {
+                if let failure {
+                    return .failure(ActionFailure(ErrorName("ActionError.ExecFailed"),
+                                                  "\(what) \(executable) failed: \(String(cString: strerror(failure)))"))
+                }
+            }
             return Self.outcome(status: process.terminationStatus, reason: process.terminationReason,
-                                output: output, errors: errors, limit: limit)
+                                output: (output.data, output.truncated), errors: (errors.data, errors.truncated), limit: limit)
         } onCancel: {
             // Foundation starts the child in a process group of its own (its pid is the group
             // id), so this also stops what it started: a shell script's `sleep` would otherwise
@@ -133,22 +141,55 @@ public struct ExecAction: ActionHandler {
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-" }
     }
 
-    /// Reads a pipe to its end on a separate thread; the Bool says the limit was exceeded.
-    static func readAll(_ handle: FileHandle, limit: Int) async -> (Data, Bool) {
-        await offload {
-            var data = Data()
-            var truncated = false
+    /// What reading one of the child's pipes gave: its bytes up to `limit`, whether there was
+    /// more, and the `errno` of a read that failed (other than an interrupted one).
+    struct PipeRead: Sendable {
+        var data = Data()
+        var truncated = false
+        var failure: Int32?
+    }
+
+    /// Reads a pipe to its end on a separate thread. Plain `read(2)`, retried when a signal
+    /// interrupts it: Foundation's `availableData` and `readDataToEndOfFile()` trap on EINTR,
+    /// which a SIGCHLD from any child of this process can cause.
+    static func readAll(_ handle: FileHandle, limit: Int) async -> PipeRead {
+        let fd = handle.fileDescriptor
+        return await offload {
+            var result = PipeRead()
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                if data.count + chunk.count > limit {
-                    truncated = true
-                    data.append(chunk.prefix(max(0, limit - data.count)))
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    result.failure = errno
+                    break
+                }
+                if count == 0 { break }
+                if result.data.count + count > limit {
+                    result.truncated = true
+                    result.data.append(contentsOf: buffer.prefix(max(0, limit - result.data.count)))
                 } else {
-                    data.append(chunk)
+                    result.data.append(contentsOf: buffer.prefix(count))
                 }
             }
-            return (data, truncated)
+            return result
+        }
+    }
+
+    /// Writes all of `data` to `fd`, retrying interrupted and partial writes. Returns the
+    /// `errno` of a failed write; EPIPE (the child exited without reading) is not a failure.
+    static func writeAll(_ fd: Int32, _ data: Data) -> Int32? {
+        data.withUnsafeBytes { bytes -> Int32? in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno == EPIPE ? nil : errno
+                }
+                offset += written
+            }
+            return nil
         }
     }
 

@@ -264,7 +264,7 @@ struct BadInputCatalogueTests {
         // Read a little, then go away: later writes (hundreds of KB) meet a closed pipe.
         _ = try out.fileHandleForReading.read(upToCount: 10)
         try out.fileHandleForReading.close()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        let errors = readToEnd(err.fileHandleForReading)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0, "warnings only")

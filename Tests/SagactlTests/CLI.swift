@@ -64,7 +64,7 @@ enum CLI {
         for (pipe, sink) in [(out, outData), (err, errData)] {
             group.enter()
             DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                let data = readToEnd(pipe.fileHandleForReading)
                 sink.set(data)
                 group.leave()
             }
@@ -157,5 +157,20 @@ struct ShopCall: Hashable {
             return ShopCall(key: parts[0], state: parts[1], method: parts[2], phase: parts[3],
                             attempt: Int(parts[4]) ?? 0, input: parts[5])
         }
+    }
+}
+
+/// Reads `handle` to its end with plain `read(2)`, retrying reads a signal interrupted:
+/// Foundation's `readDataToEndOfFile()` traps on EINTR, which the SIGCHLD of any child process
+/// the tests start can cause (it crashed a whole test run once).
+func readToEnd(_ handle: FileHandle) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        precondition(count >= 0, "reading a child's pipe failed: \(String(cString: strerror(errno)))")
+        if count == 0 { return data }
+        data.append(contentsOf: buffer.prefix(count))
     }
 }

@@ -9,8 +9,8 @@ public struct SagaCommand: AsyncParsableCommand {
         commandName: "sagactl",
         abstract: "Validate, draw and durably run saga workflows written in the Seata state language.",
         discussion: """
-            A workflow is a YAML (or Seata JSON) state machine: each step has an
-            undo, and an instance either completes or is compensated in reverse
+            A workflow is a YAML (or Seata JSON) state machine: each step has an \
+            undo, and an instance either completes or is compensated in reverse \
             order, even across crashes.
 
             Start here:

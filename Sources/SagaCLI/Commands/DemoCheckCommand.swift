@@ -8,13 +8,13 @@ struct DemoCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Run the consistency checker over the shop's databases and the saga store.",
         discussion: """
-            Run it with the shop stopped (or idle). Prints what the store says about the sagas
-            (statuses, retries, compensations, the outbox) and the checker's verdict. Exit status
-            2 when an invariant is violated, or, with --require-settled, when a saga is not
+            Run it with the shop stopped (or idle). Prints what the store says about the sagas \
+            (statuses, retries, compensations, the outbox) and the checker's verdict. Exit status \
+            2 when an invariant is violated, or, with --require-settled, when a saga is not \
             settled.
 
-            --require-settled also fails when an instance is still running or compensating,
-            ended unknown, needs intervention without a recorded reason, or has a notification
+            --require-settled also fails when an instance is still running or compensating, \
+            ended unknown, needs intervention without a recorded reason, or has a notification \
             still pending in the outbox: what a chaos run asks once recovery is over.
             """)
 

@@ -10,12 +10,12 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "The one-command tour: the checkout saga against five real services, with faults, and a consistency check.",
         discussion: """
-            Starts the demo shop (inventory, orders, payments, points, notifications: five HTTP
-            services on loopback, each with its own SQLite database) in this process, runs a few
-            hundred checkouts of workflows/order-payment.yaml on the embedded SQLite store —
-            some declined at payment, some at points, some over flaky networks — then prints
-            what happened and the consistency checker's verdict: no oversold stock, money and
-            points conserved, every compensated order cancelled and refunded, every succeeded
+            Starts the demo shop (inventory, orders, payments, points, notifications: five HTTP \
+            services on loopback, each with its own SQLite database) in this process, runs a few \
+            hundred checkouts of workflows/order-payment.yaml on the embedded SQLite store — \
+            some declined at payment, some at points, some over flaky networks — then prints \
+            what happened and the consistency checker's verdict: no oversold stock, money and \
+            points conserved, every compensated order cancelled and refunded, every succeeded \
             one notified once.
 
             Examples:

@@ -7,9 +7,9 @@ struct DemoOrdersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orders", abstract: "Print checkout inputs for the demo shop, one JSON object a line.",
         discussion: """
-            Orders of the shop's standard catalogue for workflows/order-payment.yaml: about one
-            in ten asks for more money than the customer has and one in ten for more points, so
-            that some sagas compensate. The same seed prints the same orders. Feed them to
+            Orders of the shop's standard catalogue for workflows/order-payment.yaml: about one \
+            in ten asks for more money than the customer has and one in ten for more points, so \
+            that some sagas compensate. The same seed prints the same orders. Feed them to \
             `sagactl start --inputs`:
               sagactl demo orders --count 300 > orders.ndjson
               sagactl start workflows/order-payment.yaml --inputs orders.ndjson

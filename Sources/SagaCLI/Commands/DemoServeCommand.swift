@@ -6,14 +6,14 @@ struct DemoServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Start the demo shop and keep it running until Ctrl-C or SIGTERM.",
         discussion: """
-            Listens on free loopback ports and prints the environment variables that point
-            workflows/order-payment.yaml at them, one `export INVENTORY_URL=http://127.0.0.1:PORT`
+            Listens on free loopback ports and prints the environment variables that point \
+            workflows/order-payment.yaml at them, one `export INVENTORY_URL=http://127.0.0.1:PORT` \
             line per service on standard output; source them in another shell, then:
               sagactl run workflows/order-payment.yaml --input @examples/order.json
             Fault spec: rules separated by ';', e.g.
               'payments.pay:rate=0.2,kind=5xx;inventory.*:latency=50ms;notifications:down'
-            kinds: 5xx, timeout, reset, drop (commit then drop the reply), down; latency=DURATION.
-            Outages (refused connections): --outage-every 5s takes a random service down every
+            kinds: 5xx, timeout, reset, drop (commit then drop the reply), down; latency=DURATION. \
+            Outages (refused connections): --outage-every 5s takes a random service down every \
             2.5–7.5 s for 0.5–1.5 × --outage-length; its listener closes, so connecting is refused.
             """)
 

@@ -7,8 +7,8 @@ struct GraphCommand: ParsableCommand {
         commandName: "graph",
         abstract: "Draw a workflow as a Graphviz or Mermaid graph.",
         discussion: """
-            Forward edges are solid, compensation edges dashed, catch edges red and labelled with
-            their error names, choice edges labelled with their conditions; the start is a dot,
+            Forward edges are solid, compensation edges dashed, catch edges red and labelled with \
+            their error names, choice edges labelled with their conditions; the start is a dot, \
             Succeed and Fail states are drawn distinctly.
 
             Examples:

@@ -92,8 +92,8 @@ struct SkipCommand: AsyncParsableCommand {
         commandName: "skip",
         abstract: "Record that a state was resolved by hand, and continue.",
         discussion: """
-            On an instance that needs intervention, marks the compensation of STATE as done by hand
-            and compensates the rest. On a failed or unknown instance, marks STATE skipped and
+            On an instance that needs intervention, marks the compensation of STATE as done by hand \
+            and compensates the rest. On a failed or unknown instance, marks STATE skipped and \
             continues with its Next. The resolution is recorded in the history.
             """)
 

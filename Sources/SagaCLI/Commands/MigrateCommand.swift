@@ -8,9 +8,9 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Create or update the database schema, and print its version.",
         discussion: """
-            Every command does this when it opens the database; run it on its own to set up a
-            PostgreSQL database before starting workers, or after upgrading sagactl. Safe to run
-            from several processes at once. A PostgreSQL database must exist (createdb);
+            Every command does this when it opens the database; run it on its own to set up a \
+            PostgreSQL database before starting workers, or after upgrading sagactl. Safe to run \
+            from several processes at once. A PostgreSQL database must exist (createdb); \
             ?schema=NAME in the URL keeps sagactl's tables in a schema of their own.
 
             Example:

@@ -8,9 +8,9 @@ struct OutboxCommand: AsyncParsableCommand {
         commandName: "outbox",
         abstract: "Inspect and retry the transactional outbox of IsAsync states.",
         discussion: """
-            An IsAsync state's call is written to the outbox in the same transaction as the
-            checkpoint that reaches it, and delivered at least once (with the step's idempotency
-            key) by the dispatcher inside `run`, `worker` and `recover`: 3 attempts with backoff,
+            An IsAsync state's call is written to the outbox in the same transaction as the \
+            checkpoint that reaches it, and delivered at least once (with the step's idempotency \
+            key) by the dispatcher inside `run`, `worker` and `recover`: 3 attempts with backoff, \
             then `failed`.
             """,
         subcommands: [OutboxListCommand.self, OutboxRetryCommand.self],

@@ -9,9 +9,9 @@ struct RecoverCommand: AsyncParsableCommand {
         commandName: "recover",
         abstract: "Finish every instance whose executor died; resolve instances that ended unknown.",
         discussion: """
-            Takes over instances whose lease expired or whose owner process on this host is gone
-            (at once, no waiting), and drives each to its end exactly as an uninterrupted run would
-            have. Then applies each unknown instance's RecoverStrategy (Compensate by default,
+            Takes over instances whose lease expired or whose owner process on this host is gone \
+            (at once, no waiting), and drives each to its end exactly as an uninterrupted run would \
+            have. Then applies each unknown instance's RecoverStrategy (Compensate by default, \
             Forward when the workflow says so), unless --no-unknown.
             """)
 
@@ -74,8 +74,8 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Run instances created by `start`, and take over abandoned ones, until stopped.",
         discussion: """
-            Several workers may share one database: each instance is leased to one of them. Stop
-            with Ctrl-C or SIGTERM: the worker stops taking new instances and finishes the ones
+            Several workers may share one database: each instance is leased to one of them. Stop \
+            with Ctrl-C or SIGTERM: the worker stops taking new instances and finishes the ones \
             it runs. With --until-idle it returns when nothing is left to run.
             """)
 

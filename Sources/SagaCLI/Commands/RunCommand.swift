@@ -8,11 +8,11 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Start an instance of a workflow and wait for its end.",
         discussion: """
-            Every step is checkpointed in the database before and after its call, so an instance
-            interrupted by a crash is finished by `sagactl recover` without repeating finished work.
+            Every step is checkpointed in the database before and after its call, so an instance \
+            interrupted by a crash is finished by `sagactl recover` without repeating finished work. \
             Progress goes to standard error; the final instance (with --json) to standard output.
 
-            Exit status: 0 succeeded, 1 failed or compensated, 2 needs attention (unknown or
+            Exit status: 0 succeeded, 1 failed or compensated, 2 needs attention (unknown or \
             needs-intervention), 65 invalid workflow, 64 usage, 74/75 database errors.
 
             Example:

@@ -7,10 +7,10 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check workflow files like a compiler.",
         discussion: """
-            Prints every problem as `path:line:col: severity: message [ID]` with the source line
+            Prints every problem as `path:line:col: severity: message [ID]` with the source line \
             and a caret. Each ID is documented in docs/diagnostics.md (or: sagactl validate --explain ID).
 
-            Exit status: 0 when no file has errors (warnings are allowed unless --strict),
+            Exit status: 0 when no file has errors (warnings are allowed unless --strict), \
             65 when some file has errors, 64 on a usage error.
 
             Examples:

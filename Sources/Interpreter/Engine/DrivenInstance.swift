@@ -23,6 +23,7 @@ final class DrivenInstance {
         case rejected(String)
     }
 
+    @inline(never)
     init(machine: InstanceMachine, event: MachineEvent, now: Date, owner: LeaseOwner, leaseUntil: Date) {
         self.machine = machine
         self.machine.setLease(owner: owner, expiresAt: leaseUntil)
@@ -34,6 +35,7 @@ final class DrivenInstance {
     var workflow: Workflow { machine.workflow }
     var transition: Transition? { decision.transition }
 
+    @inline(never)
     var next: Next {
         switch decision.action {
         case .invoke: .invoke
@@ -45,11 +47,13 @@ final class DrivenInstance {
     }
 
     /// The call to make when `next` is `.invoke`.
+    @inline(never)
     var invocation: Invocation? {
         if case .invoke(let invocation) = decision.action { invocation } else { nil }
     }
 
     /// The child to run when `next` is `.runChild`.
+    @inline(never)
     var childRequest: ChildRequest? {
         if case .runChild(let request) = decision.action { request } else { nil }
     }
@@ -60,6 +64,7 @@ final class DrivenInstance {
     }
 
     /// Renews the lease carried by the next transition and handles `event`.
+    @inline(never)
     func handle(_ event: MachineEvent, now: Date, owner: LeaseOwner, leaseUntil: Date) {
         machine.setLease(owner: owner, expiresAt: leaseUntil)
         decision = machine.handle(event, now: now)

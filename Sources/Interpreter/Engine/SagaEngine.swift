@@ -105,6 +105,7 @@ public final class SagaEngine: Sendable {
 
     /// A new instance that has handled `.start` (not async: the machine is built outside the
     /// caller's frame).
+    @inline(never)
     func starting(_ workflow: Workflow, id: InstanceID?, input: JSONValue, businessKey: String?,
                   parentID: InstanceID? = nil, parentStepSeq: Int? = nil) -> DrivenInstance {
         let now = clock.now()
@@ -117,6 +118,7 @@ public final class SagaEngine: Sendable {
     /// Writes a started instance's creating transition; returns the instance that already has
     /// its business key, if any (then nothing was written). The record comes back boxed so
     /// that the caller's frame holds a reference, not an `InstanceRecord`.
+    @inline(never)
     func createInstance(_ driven: DrivenInstance) async throws -> ExistingInstance? {
         switch try await store.createInstance(driven.transition!) {
         case .existing(let existing): return ExistingInstance(record: existing)
@@ -188,6 +190,7 @@ public final class SagaEngine: Sendable {
 
     /// An acquired instance with its steps, having handled `event`. In a function of its own
     /// so that its frame (the workflow, the step rows) is gone while the instance is driven.
+    @inline(never)
     func loading(_ record: InstanceRecord, _ event: MachineEvent) async throws -> DrivenInstance {
         let workflow = try await workflow(fingerprint: record.definitionFingerprint)
         let steps = try await store.steps(of: record.id)
@@ -213,7 +216,11 @@ public final class SagaEngine: Sendable {
     ///
     /// This frame, and those of the calls below it, stay allocated while an action waits: they
     /// hold `driven` and small values only; each step's large values (a transition, an
-    /// invocation, an outcome) live in a callee that returns before the next step.
+    /// invocation, an outcome) live in a callee that returns before the next step. The callees
+    /// are `@inline(never)`: inlined, their values would be in this frame again (an async
+    /// function's frame is the union of what its inlined callees keep across awaits; drive's
+    /// was 8.4 KB with them inlined).
+    @inline(never)
     func drive(_ driven: DrivenInstance, alreadyApplied: Bool) async throws -> InstanceRecord {
         let id = driven.id
         let claimedHere = held.withLock { $0.insert(id).inserted }
@@ -245,6 +252,7 @@ public final class SagaEngine: Sendable {
     }
 
     /// Persists the transition of the decision to perform, if it has one.
+    @inline(never)
     func applyTransition(of driven: DrivenInstance) async throws {
         guard let transition = driven.transition else { return }
         try await store.apply(transition)
@@ -252,6 +260,7 @@ public final class SagaEngine: Sendable {
     }
 
     /// Makes the call of an `.invoke` decision and handles its outcome.
+    @inline(never)
     func call(_ driven: DrivenInstance) async throws {
         let invocation = driven.invocation!
         emit(.calling(driven.id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
@@ -267,6 +276,7 @@ public final class SagaEngine: Sendable {
     }
 
     /// Runs the child of a `.runChild` decision and handles its outcome.
+    @inline(never)
     func runChild(of driven: DrivenInstance) async throws {
         let outcome = try await runChild(driven.childRequest!, parent: driven.instance)
         try Task.checkCancellation()
@@ -276,6 +286,7 @@ public final class SagaEngine: Sendable {
 
     /// Calls the action of `invocation` through its binding: the engine's override, else the
     /// workflow's `services` entry, else a registered local action.
+    @inline(never)
     func invoke(_ invocation: Invocation, services: [String: ServiceBinding]) async -> ActionOutcome {
         let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
         let handler: any ActionHandler
@@ -289,6 +300,7 @@ public final class SagaEngine: Sendable {
     }
 
     /// The handler for `invocation`, or why there is none.
+    @inline(never)
     func handler(for invocation: Invocation, binding: ServiceBinding?) -> Result<any ActionHandler, ActionFailure> {
         if let binding {
             guard let handler = handlers.withLock({ $0[binding.kind] }) else {
@@ -306,6 +318,7 @@ public final class SagaEngine: Sendable {
 
     /// A call with a deadline: a timer races the call (a function of its own, so that calls
     /// without a deadline do not carry a task group's frame).
+    @inline(never)
     func invoke(_ invocation: Invocation, binding: ServiceBinding?, handler: any ActionHandler,
                 timeout: Double) async -> ActionOutcome {
         let deadline = clock.now().addingTimeInterval(timeout)
@@ -330,6 +343,7 @@ public final class SagaEngine: Sendable {
 
     // MARK: Children
 
+    @inline(never)
     func runChild(_ request: ChildRequest, parent: InstanceRecord) async throws -> ChildOutcome {
         if let existing = try await store.instance(id: request.childID) {
             var record = existing

@@ -236,14 +236,14 @@ public final class SagaEngine: Sendable {
             case .invoke:
                 try await call(driven)
             case .wait(let due):
-                emit(.retryScheduled(id, at: due))
+                emitEvent { .retryScheduled(id, at: due) }
                 try await clock.sleep(until: due)
                 let now = clock.now()
                 driven.handle(.retryDue, now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
             case .runChild:
                 try await runChild(of: driven)
             case .finished(let status):
-                emit(.finished(id, status: status))
+                emitEvent { .finished(id, status: status) }
                 return driven.instance
             case .rejected(let reason):
                 throw EngineError.rejected(reason)
@@ -263,16 +263,31 @@ public final class SagaEngine: Sendable {
     @inline(never)
     func call(_ driven: DrivenInstance) async throws {
         let invocation = driven.invocation!
-        emit(.calling(driven.id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
+        emitCalling(driven.id, invocation)
         let started = clock.now()
         let outcome = await invoke(invocation, services: driven.workflow.services)
         // A cancelled executor stops here without recording anything: the call's
         // outcome is unknown to it, and recovery makes the call again with its key.
         try Task.checkCancellation()
-        emit(.called(driven.id, state: invocation.stateName, phase: invocation.phase, outcome: outcome,
-                     seconds: clock.now().timeIntervalSince(started)))
+        emitCalled(driven.id, invocation, outcome, seconds: clock.now().timeIntervalSince(started))
         let now = clock.now()
         driven.handle(.actionCompleted(outcome), now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+    }
+
+    // Out of line: an event built in an async function takes room in its frame.
+    @inline(never)
+    func emitCalling(_ id: InstanceID, _ invocation: Invocation) {
+        emit(.calling(id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
+    }
+
+    @inline(never)
+    func emitCalled(_ id: InstanceID, _ invocation: Invocation, _ outcome: ActionOutcome, seconds: Double) {
+        emit(.called(id, state: invocation.stateName, phase: invocation.phase, outcome: outcome, seconds: seconds))
+    }
+
+    @inline(never)
+    func emitEvent(_ event: () -> EngineEvent) {
+        emit(event())
     }
 
     /// Runs the child of a `.runChild` decision and handles its outcome.

@@ -86,18 +86,34 @@ struct PostgresTransitionBatchTests {
     }
 
     /// The same deadlock on the batch's one statement: the whole batch is rolled back, which
-    /// lets the other transaction finish, and written again transition by transition, after it:
-    /// every transition is applied, once.
+    /// lets the other transaction finish, and written again transition by transition. Usually
+    /// the other transaction has committed by then and every transition is applied, once; on a
+    /// loaded machine the transition-by-transition pass can meet the same deadlock while the
+    /// other transaction is still finishing, and then i-1 alone is rolled back and marked for a
+    /// retry in a later batch (as on the per-transition path above). Never written twice, never
+    /// failed for good.
     @Test func aDeadlockedBatchStatementIsWrittenAgainTransitionByTransition() async throws {
         try await deadlock(writing: PostgresTransitionBatch.write, as: "sagactl-test-write") { written, cursors, steps in
-            for n in 0..<3 {
+            for n in [0, 2] {
                 guard case .done(.applied) = written[n] else {
                     Issue.record("request \(n): \(written[n])")
-                    continue
+                    return
                 }
             }
-            #expect(cursors == ["moved", "moved", "moved"])
-            #expect(steps == ["i-0/1", "i-1/1", "i-2/1"])
+            switch written[1] {
+            case .done(.applied):
+                #expect(cursors[1] == "moved")
+                #expect(steps == ["i-0/1", "i-1/1", "i-2/1"])
+            case .retry(let error):
+                #expect((error as? PSQLError)?.sqlState == SQLState.deadlockDetected, "\(error)")
+                #expect(cursors[1] == "other")
+                #expect(steps == ["i-0/1", "i-2/1"])
+            default:
+                Issue.record("request 1: \(written[1])")
+            }
+            // i-0 was written by the batch, and possibly overwritten by the other transaction after.
+            #expect(["moved", "other"].contains(cursors[0]))
+            #expect(cursors[2] == "moved")
         }
     }
 

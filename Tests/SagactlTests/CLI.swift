@@ -33,57 +33,48 @@ enum CLI {
     /// Runs `sagactl args` in the repository root with `environment` added; waits at most `timeout`.
     /// Async so that waiting yields the thread: blocking Swift's few cooperative threads in
     /// one test would starve the async tests running beside it.
+    ///
+    /// Started with `posix_spawn`, not Foundation's `Process`: `Process.run()` walks the
+    /// parent's open descriptors and overflows a buffer once there are about 1,300 of them
+    /// (swift-corelibs-foundation#5472), which hundreds of tests running side by side reach.
     @discardableResult
     static func run(_ args: [String], environment: [String: String] = [:], input: String? = nil,
                     timeout: TimeInterval = 120) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = args
-        process.currentDirectoryURL = root
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        // The child has its copies: close this process's other ends now. Leaked descriptors
-        // pile up over hundreds of runs, and Foundation's Process.run() crashes past ~1,300.
-        try inPipe.fileHandleForReading.close()
-        try out.fileHandleForWriting.close()
-        try err.fileHandleForWriting.close()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try? inPipe.fileHandleForWriting.close()
+        let child = try Spawned(binary, args, environment: env, directory: root.path)
+        if let input { child.send(Data(input.utf8)) }
+        close(child.stdin)
         let outData = Locked(Data())
         let errData = Locked(Data())
         let group = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
+        for (fd, sink) in [(child.stdout, outData), (child.stderr, errData)] {
             group.enter()
             DispatchQueue.global().async {
-                let data = readToEnd(pipe.fileHandleForReading)
-                sink.set(data)
+                sink.set(readToEnd(fd))
+                close(fd)
                 group.leave()
             }
         }
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("sagactl \(args.joined(separator: " ")) did not finish within \(timeout) s")
+        var status = try child.exitStatus()
+        while status == nil, Date() < deadline {
+            try await Task.sleep(nanoseconds: 5_000_000)
+            status = try child.exitStatus()
         }
-        await waitForExit(process)
+        if status == nil {
+            kill(child.pid, SIGKILL)
+            Issue.record("sagactl \(args.joined(separator: " ")) did not finish within \(timeout) s")
+            while status == nil {
+                try await Task.sleep(nanoseconds: 1_000_000)
+                status = try child.exitStatus()
+            }
+        }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             group.notify(queue: .global()) { done.resume() }
         }
-        // Drained: close now, so that hundreds of runs do not pile up descriptors in the test
-        // process (Foundation's Process.run() crashes when there are too many).
-        try out.fileHandleForReading.close()
-        try err.fileHandleForReading.close()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+        return Result(status: status!, stdout: String(decoding: outData.get(), as: UTF8.self),
                       stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
@@ -160,17 +151,120 @@ struct ShopCall: Hashable {
     }
 }
 
-/// Reads `handle` to its end with plain `read(2)`, retrying reads a signal interrupted:
+/// Reads `fd` to its end with plain `read(2)`, retrying reads a signal interrupted:
 /// Foundation's `readDataToEndOfFile()` traps on EINTR, which the SIGCHLD of any child process
 /// the tests start can cause (it crashed a whole test run once).
-func readToEnd(_ handle: FileHandle) -> Data {
+func readToEnd(_ fd: Int32) -> Data {
     var data = Data()
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
-        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count < 0, errno == EINTR { continue }
         precondition(count >= 0, "reading a child's pipe failed: \(String(cString: strerror(errno)))")
         if count == 0 { return data }
         data.append(contentsOf: buffer.prefix(count))
+    }
+}
+
+func readToEnd(_ handle: FileHandle) -> Data { readToEnd(handle.fileDescriptor) }
+
+/// A child process started with `posix_spawn`, its standard streams on pipes whose parent ends
+/// are `stdin`, `stdout` and `stderr`; every other descriptor is closed in the child.
+struct Spawned {
+    let pid: pid_t
+    let stdin: Int32
+    let stdout: Int32
+    let stderr: Int32
+
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    /// glibc 2.29+ / 2.34+ extensions that Swift's Glibc module does not declare.
+    private static let addChdir = unsafeBitCast(dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addchdir_np"), to: AddChdir?.self)
+    private static let addCloseFrom = unsafeBitCast(dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np"), to: AddCloseFrom?.self)
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(_ path: String, _ args: [String], environment: [String: String], directory: String) throws {
+        guard let addChdir = Self.addChdir, let addCloseFrom = Self.addCloseFrom else {
+            throw Failure(description: "this libc lacks posix_spawn_file_actions_addchdir_np/addclosefrom_np (glibc 2.34+)")
+        }
+        var pipes: [[Int32]] = []
+        for _ in 0..<3 {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }
+            pipes.append(fds)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipes[0][0], 0)
+        posix_spawn_file_actions_adddup2(&actions, pipes[1][1], 1)
+        posix_spawn_file_actions_adddup2(&actions, pipes[2][1], 2)
+        _ = addCloseFrom(&actions, 3)
+        _ = directory.withCString { addChdir(&actions, $0) }
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        // Signals at their defaults and none blocked in the child, whatever this process set.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        // The child has its copies (or was never made): close this process's other ends.
+        close(pipes[0][0])
+        close(pipes[1][1])
+        close(pipes[2][1])
+        guard spawned == 0 else {
+            for fd in [pipes[0][1], pipes[1][0], pipes[2][0]] { close(fd) }
+            throw Failure(description: "posix_spawn \(path): \(String(cString: strerror(spawned)))")
+        }
+        self.pid = pid
+        self.stdin = pipes[0][1]
+        self.stdout = pipes[1][0]
+        self.stderr = pipes[2][0]
+    }
+
+    /// Writes `data` to the child's standard input; a child that exits without reading it
+    /// closes the pipe, which ends the write (EPIPE; SIGPIPE is ignored here).
+    func send(_ data: Data) {
+        signal(SIGPIPE, SIG_IGN)
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(stdin, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Once the child has ended: its exit code, or the number of the signal that ended it
+    /// (as Foundation's `terminationStatus` gives it); nil while it runs.
+    func exitStatus() throws -> Int32? {
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == 0 { return nil }
+            if reaped < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "waitpid \(pid): \(String(cString: strerror(errno)))")
+            }
+            break
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : signal
     }
 }

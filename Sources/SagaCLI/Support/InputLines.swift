@@ -87,32 +87,8 @@ struct InputLines {
 
     /// Reads `path` ('-' is standard input) whole and parses it.
     static func read(path: String, businessKeyField: String?) throws -> InputLines {
-        let origin = path == "-" ? "<stdin>" : path
-        let handle: FileHandle
-        if path == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let opened = FileHandle(forReadingAtPath: path)
-            else {
-                let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
-                    : isDirectory.boolValue ? "it is a directory" : "permission denied"
-                throw CommandFailure("cannot read the inputs file \(path): \(reason)", hint: "check the path given to --inputs",
-                                     code: SagaExit.usage)
-            }
-            handle = opened
-        }
-        let data: Data
-        do {
-            data = try WorkflowLoader.read(handle, limit: maxBytes)
-        } catch {
-            throw CommandFailure("cannot read \(origin): \(error.localizedDescription)", code: SagaExit.usage)
-        }
-        guard data.count <= maxBytes else {
-            throw CommandFailure("\(origin) is larger than \(WorkflowLoader.mebibytes(maxBytes))",
-                                 hint: "split it and start the parts one after another", code: SagaExit.usage)
-        }
+        let (data, origin) = try readFile(path, limit: maxBytes, what: "inputs file", pathHint: "check the path given to --inputs",
+                                          tooLarge: ("", "split it and start the parts one after another"))
         return try InputLines(bytes: [UInt8](data), origin: origin, businessKeyField: businessKeyField)
     }
 }

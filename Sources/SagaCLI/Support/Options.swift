@@ -130,32 +130,9 @@ struct StartOptions: ParsableArguments {
     /// Reads a UTF-8 text file (`-` for standard input) of at most `limit` bytes; returns the
     /// text and its name for messages. `option` names where the path came from, for the hint.
     static func readText(_ path: String, limit: Int, option: String) throws -> (text: String, origin: String) {
-        var origin = path
-        let handle: FileHandle
-        if path == "-" {
-            origin = "<stdin>"
-            handle = FileHandle.standardInput
-        } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let opened = FileHandle(forReadingAtPath: path)
-            else {
-                let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
-                    : isDirectory.boolValue ? "it is a directory" : "permission denied"
-                throw CommandFailure("cannot read the input file \(path): \(reason)", hint: "check the path \(option)", code: SagaExit.usage)
-            }
-            handle = opened
-        }
-        let data: Data
-        do {
-            data = try WorkflowLoader.read(handle, limit: limit)
-        } catch {
-            throw CommandFailure("cannot read \(origin): \(error.localizedDescription)", code: SagaExit.usage)
-        }
-        guard data.count <= limit else {
-            throw CommandFailure("\(origin) is larger than \(WorkflowLoader.mebibytes(limit)); the input is the saga's start parameters",
-                                 hint: "pass identifiers and let the services fetch large data", code: SagaExit.usage)
-        }
+        let (data, origin) = try readFile(
+            path, limit: limit, what: "input file", pathHint: "check the path \(option)",
+            tooLarge: ("the input is the saga's start parameters", "pass identifiers and let the services fetch large data"))
         // Decoding leniently would turn each bad byte into U+FFFD and change the data unseen.
         let bytes = [UInt8](data)
         if let bad = WorkflowLoader.firstInvalidUTF8(bytes) {
@@ -195,4 +172,38 @@ struct ServicesOption: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
     var json = false
+}
+
+/// Reads a file (`-` for standard input) of at most `limit` bytes whole; returns its bytes and
+/// its name for messages (`<stdin>` for standard input). A missing, unreadable or oversized file
+/// is a usage error naming `what` it is, with `pathHint`, or with `tooLarge`'s note and hint.
+func readFile(_ path: String, limit: Int, what: String, pathHint: String, tooLarge: (note: String, hint: String))
+    throws -> (data: Data, origin: String)
+{
+    let origin = path == "-" ? "<stdin>" : path
+    let handle: FileHandle
+    if path == "-" {
+        handle = FileHandle.standardInput
+    } else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let opened = FileHandle(forReadingAtPath: path)
+        else {
+            let reason = !FileManager.default.fileExists(atPath: path) ? "no such file"
+                : isDirectory.boolValue ? "it is a directory" : "permission denied"
+            throw CommandFailure("cannot read the \(what) \(path): \(reason)", hint: pathHint, code: SagaExit.usage)
+        }
+        handle = opened
+    }
+    let data: Data
+    do {
+        data = try WorkflowLoader.read(handle, limit: limit)
+    } catch {
+        throw CommandFailure("cannot read \(origin): \(error.localizedDescription)", code: SagaExit.usage)
+    }
+    guard data.count <= limit else {
+        throw CommandFailure("\(origin) is larger than \(WorkflowLoader.mebibytes(limit))" + (tooLarge.note.isEmpty ? "" : "; \(tooLarge.note)"),
+                             hint: tooLarge.hint, code: SagaExit.usage)
+    }
+    return (data, origin)
 }

@@ -44,9 +44,13 @@ struct CrashRecoveryTests {
             var kills = 0
             var generator = SystemRandomNumberGenerator()
             let deadline = Date().addingTimeInterval(120)
+            // Two slots per worker and 30 ms calls: a worker's short life gets through a few calls
+            // only, so work remains for every kill (with 6 slots and 10 ms calls the 45 sagas could
+            // all end before the twentieth kill, and each later worker waited 30 s for a call).
+            let slowShop = shopEnvironment.merging(["SHOP_SLEEP": "0.03"]) { _, b in b }
             while kills < 22, Date() < deadline {
-                let worker = try CLI.spawn(["worker", "--concurrency", "6", "--db", db, "--services", Self.services],
-                                           environment: shopEnvironment)
+                let worker = try CLI.spawn(["worker", "--concurrency", "2", "--db", db, "--services", Self.services],
+                                           environment: slowShop)
                 // Kill while it works: once it has made a call (however slow the machine is), after
                 // a random further moment.
                 let callsBefore = ShopCall.read(log).count

@@ -112,6 +112,32 @@ struct FaultHTTPTests {
         }
     }
 
+    @Test("going down while a burst of connections arrives drops or answers each, and comes back up")
+    func downDuringConnectionBurst() async throws {
+        // Connections accepted but not yet handed to a handler when the listener closes must be
+        // closed, not dropped: NIO traps the whole process on a dropped one.
+        try await withShop { shop throws in
+            for round in 0..<4 {
+                let outcomes = try await withThrowingTaskGroup(of: ClientOutcome.self) { group in
+                    for call in 0..<48 {
+                        group.addTask {
+                            await shop.call(.reserve, ["productId": 1, "quantity": 0], key: "r\(round)-\(call)", saga: "s\(round)-\(call)",
+                                            timeout: .seconds(30))
+                        }
+                    }
+                    try await shop.setDown(.inventory, true)
+                    return try await group.reduce(into: [ClientOutcome]()) { $0.append($1) }
+                }
+                for outcome in outcomes {
+                    let expected = outcome == .refused || outcome == .noReply || outcome.status != nil
+                    #expect(expected, "round \(round): \(outcome)")
+                }
+                try await shop.setDown(.inventory, false)
+                #expect(await shop.call(.reserve, ["productId": 1, "quantity": 0], key: "after-\(round)", saga: "a\(round)").status != nil)
+            }
+        }
+    }
+
     @Test("going down drops a held request without a reply and without its effect")
     func downDropsHeldRequest() async throws {
         try await withShop(faults: try FaultSpec(parsing: "points.deduct:kind=timeout,hold=60s")) { shop throws in

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import ServiceLifecycle
 
 /// Runs one service's HTTP server on loopback and takes it down and up on command.
@@ -118,8 +119,10 @@ final class ServiceServer: Sendable {
         // Answered exactly once: when listening, or when this phase ends before it listens.
         let pendingAck = Locked<Ack?>(onRunning)
         let takeAck: @Sendable () -> Ack? = { pendingAck.withLock { ack in defer { ack = nil }; return ack } }
+        let accepted = AcceptedConnections<HTTPRequestPart, HTTPResponsePart>()
         let application = Application(
             responder: responder,
+            server: .http1(admittingTo: accepted),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { [readiness] channel in
                 let actual = channel.localAddress?.port ?? port
@@ -138,8 +141,20 @@ final class ServiceServer: Sendable {
         // task's result is seen, and must not then look like an unexpected end.
         let shutdownRequested = Locked(false)
         let (command, failure) = await withThrowingTaskGroup(of: Outcome.self) { tasks -> (Command?, (any Error)?) in
-            tasks.addTask {
-                try await group.run()
+            tasks.addTask { [holdRelease] in
+                // Cancelling a hummingbird server's task can drop connections it accepted but
+                // has not handed to a handler yet, and NIO traps on those ("Deinited
+                // NIOAsyncWriter without calling finish()"). So the group runs in a task that
+                // does not inherit cancellation, and cancellation becomes a graceful shutdown,
+                // which drains the accepted connections before the listener's stream ends.
+                let running = Task { try await group.run() }
+                try await withTaskCancellationHandler {
+                    try await running.value
+                } onCancel: {
+                    shutdownRequested.withLock { $0 = true }
+                    holdRelease.fire()
+                    Task { await group.triggerGracefulShutdown() }
+                }
                 return .applicationEnded
             }
             tasks.addTask { [mailbox, holdRelease] in
@@ -181,6 +196,8 @@ final class ServiceServer: Sendable {
             }
             return (command, failure)
         }
+        // The application has ended, so its listener is closed.
+        await accepted.finishUnclaimed()
         if let failure {
             if case .down(_, let ack)? = command { ack(.failure(failure)) }
             takeAck()?(.failure(failure))

@@ -1,3 +1,4 @@
+import DemoShop
 import Foundation
 import Interpreter
 import NIOCore
@@ -53,30 +54,48 @@ final class TestHTTPServer: Sendable {
     /// Runs `body` with a server answering through `handler`; stops the server afterwards.
     static func with<T: Sendable>(_ handler: @escaping Handler,
                                   _ body: @Sendable (TestHTTPServer) async throws -> T) async throws -> T {
+        // Connections wait in `accepted` until a handler takes them: when the server stops
+        // while one is between accept and handler, NIO would otherwise trap on it
+        // ("Deinited NIOAsyncWriter without calling finish()"); see AcceptedConnections.
+        let accepted = AcceptedConnections<HTTPServerRequestPart, HTTPServerResponsePart>()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
+                    return try accepted.admit(NIOAsyncChannel(wrappingChannelSynchronously: child))
                 }
             }
         guard let port = channel.channel.localAddress?.port else { throw TestServerError("the server has no port") }
         let server = TestHTTPServer(port: port, handler: handler)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
+        let (outcome, acceptFailure) = await withTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
-                try await channel.executeThenClose { inbound in
-                    try await withThrowingDiscardingTaskGroup { connections in
-                        for try await connection in inbound {
-                            connections.addTask { await server.serve(connection) }
+                do {
+                    try await channel.executeThenClose { inbound in
+                        try await withThrowingDiscardingTaskGroup { connections in
+                            for try await connection in inbound {
+                                accepted.take(connection)
+                                connections.addTask { await server.serve(connection) }
+                            }
                         }
                     }
+                    return nil
+                } catch is CancellationError {
+                    return nil  // stopped (below), with the connections it had taken
+                } catch {
+                    return error
                 }
-                return nil
             }
-            defer { group.cancelAll() }
-            return try await body(server)
+            let outcome: Result<T, any Error>
+            do { outcome = .success(try await body(server)) } catch { outcome = .failure(error) }
+            group.cancelAll()
+            return (outcome, await group.next() ?? nil)
         }
+        // The accept loop has ended and closed the listener.
+        await accepted.finishUnclaimed()
+        let result = try outcome.get()
+        if let acceptFailure { throw acceptFailure }
+        return result
     }
 
     /// A port on which nothing listens (a server was bound there and closed).

@@ -39,6 +39,8 @@ public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting
         public var synchronous: Int
         /// `PRAGMA user_version`: the schema version.
         public var schemaVersion: Int
+        /// `PRAGMA busy_timeout` of the writing connection, in milliseconds.
+        public var busyTimeoutMilliseconds: Int
     }
 
     /// What group commit has done since the store was opened (shared with the other stores).
@@ -124,7 +126,8 @@ public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting
             Settings(
                 journalMode: try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
                 synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
-                schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+                schemaVersion: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+                busyTimeoutMilliseconds: try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? -1)
         }
     }
 

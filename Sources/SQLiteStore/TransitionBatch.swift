@@ -18,6 +18,7 @@ struct EncodedTransition: Sendable {
     var instanceRow: SQLiteRow
     var stepRows: [SQLiteRow]
     var outboxRows: [SQLiteRow]
+    var company: CommitCompany
 
     init(_ kind: Kind, _ transition: Transition) throws(StoreError) {
         try transition.checkStepsBelongToInstance()
@@ -29,6 +30,7 @@ struct EncodedTransition: Sendable {
         self.instanceRow = kind == .create ? instance.insertRow : instance.updateRow
         self.stepRows = transition.steps.map(\.upsertRow)
         self.outboxRows = transition.outbox.map(\.insertRow)
+        self.company = transition.company
     }
 }
 

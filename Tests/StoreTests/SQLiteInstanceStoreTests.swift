@@ -194,7 +194,7 @@ struct SQLiteInstanceStoreTests {
     }
 
     /// Another connection (standing in for another process) holds the write lock: writes
-    /// give `.busy` after the busy timeout, not before and not much later; reads go on.
+    /// give `.busy` after the configured busy timeout, not before; reads go on.
     @Test func aHeldWriteLockGivesBusyWithinTheTimeout() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending(path: "s.sqlite").path
@@ -221,7 +221,10 @@ struct SQLiteInstanceStoreTests {
             #expect(message.contains(path))
             #expect(message.contains("is locked by another process"))
             #expect(waited >= timeout * 0.9)
-            #expect(waited < 5)
+            // That it gives up at the configured timeout, not the 5 s default, is read from
+            // SQLite rather than timed: its busy handler counts the sleeps it asks for, and on
+            // a loaded machine every one overruns (6.8 s of waiting for 0.3 s in a CI dry run).
+            #expect(try await store.settings().busyTimeoutMilliseconds == 300)
             await #expect(throws: StoreError.self) {
                 _ = try await store.claim(
                     owner: Fixtures.alice, now: Fixtures.at(10), leaseUntil: Fixtures.at(20), deadOwners: [], limit: 1)

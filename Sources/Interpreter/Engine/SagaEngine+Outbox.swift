@@ -40,7 +40,7 @@ extension SagaEngine {
         let outcome: ActionOutcome
         do {
             let workflow = try await workflow(fingerprint: message.definitionFingerprint)
-            outcome = await invoke(message.invocation, workflow: workflow)
+            outcome = await invoke(message.invocation, services: workflow.services)
         } catch {
             outcome = .failure(ActionFailure(ErrorName("ActionError.DefinitionUnavailable"), "\(error)"))
         }

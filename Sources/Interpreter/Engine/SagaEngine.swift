@@ -96,21 +96,44 @@ public final class SagaEngine: Sendable {
     public func run(_ workflow: Workflow, input: JSONValue = .object([:]), businessKey: String? = nil,
                     instanceID: InstanceID? = nil) async throws -> InstanceRecord {
         try await saveDefinition(workflow)
+        let driven = starting(workflow, id: instanceID, input: input, businessKey: businessKey)
+        let existing = try await createInstance(driven)
+        if let existing { return existing.record }
+        emit(.started(driven.id, workflow: workflow.name))
+        return try await withLeaseRenewal { try await self.drive(driven, alreadyApplied: true) }
+    }
+
+    /// A new instance that has handled `.start` (not async: the machine is built outside the
+    /// caller's frame).
+    @inline(never)
+    func starting(_ workflow: Workflow, id: InstanceID?, input: JSONValue, businessKey: String?,
+                  parentID: InstanceID? = nil, parentStepSeq: Int? = nil) -> DrivenInstance {
         let now = clock.now()
-        var machine = InstanceMachine(workflow: workflow, id: instanceID ?? InstanceIDs.generate(now: now), input: input,
-                                      businessKey: businessKey, now: now)
-        machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
-        let decision = machine.handle(.start, now: now)
-        switch try await store.createInstance(decision.transition!) {
-        case .existing(let existing): return existing
-        case .created: break
+        let machine = InstanceMachine(workflow: workflow, id: id ?? InstanceIDs.generate(now: now), input: input,
+                                      businessKey: businessKey, now: now, parentID: parentID, parentStepSeq: parentStepSeq)
+        return DrivenInstance(machine: machine, event: .start, now: now, owner: owner,
+                              leaseUntil: now.addingTimeInterval(leaseDuration))
+    }
+
+    /// Writes a started instance's creating transition; returns the instance that already has
+    /// its business key, if any (then nothing was written). The record comes back boxed so
+    /// that the caller's frame holds a reference, not an `InstanceRecord`.
+    @inline(never)
+    func createInstance(_ driven: DrivenInstance) async throws -> ExistingInstance? {
+        var transition = driven.transition!
+        // Nothing driven here yet: this creation will not share its commit.
+        if held.withLock({ $0.isEmpty }) { transition.company = .alone }
+        switch try await store.createInstance(transition) {
+        case .existing(let existing): return ExistingInstance(record: existing)
+        case .created:
+            driven.transitionApplied()
+            return nil
         }
-        emit(.started(machine.instance.id, workflow: workflow.name))
-        let started = machine
-        return try await withLeaseRenewal {
-            var machine = started
-            return try await self.drive(&machine, decision, alreadyApplied: true)
-        }
+    }
+
+    final class ExistingInstance {
+        let record: InstanceRecord
+        init(record: InstanceRecord) { self.record = record }
     }
 
     /// Creates an instance without running it: a worker (`sagactl worker`) picks it up.
@@ -163,21 +186,28 @@ public final class SagaEngine: Sendable {
 
     /// Loads an acquired instance and handles `event` on it, then drives it to its end.
     func continueInstance(_ record: InstanceRecord, _ event: MachineEvent) async throws -> InstanceRecord {
+        let driven = try await loading(record, event)
+        emit(.resumed(driven.id, workflow: driven.workflow.name))
+        return try await drive(driven, alreadyApplied: false)
+    }
+
+    /// An acquired instance with its steps, having handled `event`. In a function of its own
+    /// so that its frame (the workflow, the step rows) is gone while the instance is driven.
+    @inline(never)
+    func loading(_ record: InstanceRecord, _ event: MachineEvent) async throws -> DrivenInstance {
         let workflow = try await workflow(fingerprint: record.definitionFingerprint)
         let steps = try await store.steps(of: record.id)
         let now = clock.now()
-        var machine = try InstanceMachine(workflow: workflow, instance: record, steps: steps, now: now)
-        machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
-        let decision = machine.handle(event, now: now)
-        if case .rejected(let reason) = decision.action {
+        let driven = DrivenInstance(machine: try InstanceMachine(workflow: workflow, instance: record, steps: steps, now: now),
+                                    event: event, now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+        if case .rejected(let reason) = driven.next {
             // Give the instance back at once rather than holding it for a lease period.
-            var released = machine.instance
+            var released = driven.instance
             released.leaseExpiresAt = now
             try await store.apply(Transition(instance: released))
             throw EngineError.rejected(reason)
         }
-        emit(.resumed(record.id, workflow: workflow.name))
-        return try await drive(&machine, decision, alreadyApplied: false)
+        return driven
     }
 
     // MARK: Driving
@@ -186,72 +216,131 @@ public final class SagaEngine: Sendable {
     func isDriving(_ id: InstanceID) -> Bool { held.withLock { $0.contains(id) } }
 
     /// Performs decisions until the instance finishes: persist, then act.
-    func drive(_ machine: inout InstanceMachine, _ first: Decision, alreadyApplied: Bool) async throws -> InstanceRecord {
-        let id = machine.instance.id
+    ///
+    /// This frame, and those of the calls below it, stay allocated while an action waits: they
+    /// hold `driven` and small values only; each step's large values (a transition, an
+    /// invocation, an outcome) live in a callee that returns before the next step. The callees
+    /// are `@inline(never)`: inlined, their values would be in this frame again (an async
+    /// function's frame is the union of what its inlined callees keep across awaits; drive's
+    /// was 8.4 KB with them inlined).
+    @inline(never)
+    func drive(_ driven: DrivenInstance, alreadyApplied: Bool) async throws -> InstanceRecord {
+        let id = driven.id
         let claimedHere = held.withLock { $0.insert(id).inserted }
         guard claimedHere else {
             throw EngineError.rejected("instance \(id) is already being driven by this process")
         }
         defer { held.withLock { _ = $0.remove(id) } }
-        var decision = first
         var applied = alreadyApplied
         while true {
-            if !applied, let transition = decision.transition { try await store.apply(transition) }
+            if !applied { try await applyTransition(of: driven) }
             applied = false
-            let now: Date
-            switch decision.action {
-            case .invoke(let invocation):
-                emit(.calling(id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
-                let started = clock.now()
-                let outcome = await invoke(invocation, workflow: machine.workflow)
-                // A cancelled executor stops here without recording anything: the call's
-                // outcome is unknown to it, and recovery makes the call again with its key.
-                try Task.checkCancellation()
-                emit(.called(id, state: invocation.stateName, phase: invocation.phase, outcome: outcome,
-                             seconds: clock.now().timeIntervalSince(started)))
-                now = clock.now()
-                machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
-                decision = machine.handle(.actionCompleted(outcome), now: now)
+            switch driven.next {
+            case .invoke:
+                try await call(driven)
             case .wait(let due):
-                emit(.retryScheduled(id, at: due))
+                emitEvent { .retryScheduled(id, at: due) }
                 try await clock.sleep(until: due)
-                now = clock.now()
-                machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
-                decision = machine.handle(.retryDue, now: now)
-            case .runChild(let request):
-                let outcome = try await runChild(request, parent: machine.instance)
-                try Task.checkCancellation()
-                now = clock.now()
-                machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
-                decision = machine.handle(.childFinished(outcome), now: now)
+                let now = clock.now()
+                driven.handle(.retryDue, now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+            case .runChild:
+                try await runChild(of: driven)
             case .finished(let status):
-                emit(.finished(id, status: status))
-                return machine.instance
+                emitEvent { .finished(id, status: status) }
+                return driven.instance
             case .rejected(let reason):
                 throw EngineError.rejected(reason)
             }
         }
     }
 
+    /// Persists the transition of the decision to perform, if it has one.
+    @inline(never)
+    func applyTransition(of driven: DrivenInstance) async throws {
+        guard var transition = driven.transition else { return }
+        // Driving only this instance: no other transition will share the commit.
+        if held.withLock({ $0.count == 1 }) { transition.company = .alone }
+        try await store.apply(transition)
+        driven.transitionApplied()
+    }
 
-    func invoke(_ invocation: Invocation, workflow: Workflow) async -> ActionOutcome {
-        let binding = bindings.withLock { $0[invocation.serviceName] } ?? workflow.services[invocation.serviceName]
-        let handler: (any ActionHandler)?
+    /// Makes the call of an `.invoke` decision and handles its outcome.
+    @inline(never)
+    func call(_ driven: DrivenInstance) async throws {
+        let invocation = driven.invocation!
+        emitCalling(driven.id, invocation)
+        let started = clock.now()
+        let outcome = await invoke(invocation, services: driven.workflow.services)
+        // A cancelled executor stops here without recording anything: the call's
+        // outcome is unknown to it, and recovery makes the call again with its key.
+        try Task.checkCancellation()
+        emitCalled(driven.id, invocation, outcome, seconds: clock.now().timeIntervalSince(started))
+        let now = clock.now()
+        driven.handle(.actionCompleted(outcome), now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+    }
+
+    // Out of line: an event built in an async function takes room in its frame.
+    @inline(never)
+    func emitCalling(_ id: InstanceID, _ invocation: Invocation) {
+        emit(.calling(id, state: invocation.stateName, attempt: invocation.attempt, phase: invocation.phase))
+    }
+
+    @inline(never)
+    func emitCalled(_ id: InstanceID, _ invocation: Invocation, _ outcome: ActionOutcome, seconds: Double) {
+        emit(.called(id, state: invocation.stateName, phase: invocation.phase, outcome: outcome, seconds: seconds))
+    }
+
+    @inline(never)
+    func emitEvent(_ event: () -> EngineEvent) {
+        emit(event())
+    }
+
+    /// Runs the child of a `.runChild` decision and handles its outcome.
+    @inline(never)
+    func runChild(of driven: DrivenInstance) async throws {
+        let outcome = try await runChild(driven.childRequest!, parent: driven.instance)
+        try Task.checkCancellation()
+        let now = clock.now()
+        driven.handle(.childFinished(outcome), now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+    }
+
+    /// Calls the action of `invocation` through its binding: the engine's override, else the
+    /// workflow's `services` entry, else a registered local action.
+    @inline(never)
+    func invoke(_ invocation: Invocation, services: [String: ServiceBinding]) async -> ActionOutcome {
+        let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
+        let handler: any ActionHandler
+        switch self.handler(for: invocation, binding: binding) {
+        case .success(let found): handler = found
+        case .failure(let failure): return .failure(failure)
+        }
+        let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
+        guard let timeout, timeout > 0 else { return await handler.invoke(invocation, binding: binding) }
+        return await invoke(invocation, binding: binding, handler: handler, timeout: timeout)
+    }
+
+    /// The handler for `invocation`, or why there is none.
+    @inline(never)
+    func handler(for invocation: Invocation, binding: ServiceBinding?) -> Result<any ActionHandler, ActionFailure> {
         if let binding {
-            handler = handlers.withLock { $0[binding.kind] }
-            if handler == nil {
+            guard let handler = handlers.withLock({ $0[binding.kind] }) else {
                 return .failure(ActionFailure(ErrorName("ActionError.UnsupportedServiceType"),
                     "service '\(invocation.serviceName)' is bound with Type: \(binding.kind.rawValue), which this build cannot call"))
             }
-        } else if localActions.handles(service: invocation.serviceName, method: invocation.serviceMethod) {
-            handler = localActions
-        } else {
-            return .failure(ActionFailure(ErrorName("ActionError.UnboundService"),
-                "service '\(invocation.serviceName)' has no binding; add it under Services in the workflow or in a --services file"))
+            return .success(handler)
         }
-        guard let handler else { return .failure(ActionFailure(ErrorName("ActionError.UnboundService"), "no handler")) }
-        let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
-        guard let timeout, timeout > 0 else { return await handler.invoke(invocation, binding: binding) }
+        if localActions.handles(service: invocation.serviceName, method: invocation.serviceMethod) {
+            return .success(localActions)
+        }
+        return .failure(ActionFailure(ErrorName("ActionError.UnboundService"),
+            "service '\(invocation.serviceName)' has no binding; add it under Services in the workflow or in a --services file"))
+    }
+
+    /// A call with a deadline: a timer races the call (a function of its own, so that calls
+    /// without a deadline do not carry a task group's frame).
+    @inline(never)
+    func invoke(_ invocation: Invocation, binding: ServiceBinding?, handler: any ActionHandler,
+                timeout: Double) async -> ActionOutcome {
         let deadline = clock.now().addingTimeInterval(timeout)
         let clock = self.clock
         return await withTaskGroup(of: ActionOutcome?.self) { group in
@@ -274,6 +363,7 @@ public final class SagaEngine: Sendable {
 
     // MARK: Children
 
+    @inline(never)
     func runChild(_ request: ChildRequest, parent: InstanceRecord) async throws -> ChildOutcome {
         if let existing = try await store.instance(id: request.childID) {
             var record = existing
@@ -305,13 +395,10 @@ public final class SagaEngine: Sendable {
         }
         let workflow = try await workflow(named: request.machineName)
         try await saveDefinition(workflow)
-        let now = clock.now()
-        var machine = InstanceMachine(workflow: workflow, id: request.childID, input: request.input,
-                                      businessKey: nil, now: now, parentID: parent.id, parentStepSeq: request.parentSeq)
-        machine.setLease(owner: owner, expiresAt: now.addingTimeInterval(leaseDuration))
-        let decision = machine.handle(.start, now: now)
-        _ = try await store.createInstance(decision.transition!)
-        let record = try await drive(&machine, decision, alreadyApplied: true)
+        let driven = starting(workflow, id: request.childID, input: request.input, businessKey: nil,
+                              parentID: parent.id, parentStepSeq: request.parentSeq)
+        _ = try await createInstance(driven)
+        let record = try await drive(driven, alreadyApplied: true)
         return outcome(of: record)
     }
 
@@ -382,7 +469,7 @@ public final class SagaEngine: Sendable {
     /// every held lease in one statement each `leaseDuration / 3`. It starts with the first
     /// caller and stops when the last one returns. (One loop per caller made each of them renew
     /// every held lease: with N instances waiting in long calls, N timers and N×N renewals.)
-    func withLeaseRenewal<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func withLeaseRenewal<T>(_ body: () async throws -> T) async throws -> T {
         leaseRenewal.enter(self)
         defer { leaseRenewal.leave() }
         return try await body()

@@ -12,12 +12,26 @@ public struct Transition: Sendable {
     /// Outbox messages written with the checkpoint (inserted once: a message whose id exists
     /// is left as it is).
     public var outbox: [OutboxMessage]
+    /// Not stored: whether the caller expects company in the commit. `.alone` says this
+    /// process drives no other instance now, so no batch will form; a store that groups
+    /// commits may then write the transition at once on the caller's thread.
+    public var company: CommitCompany
 
-    public init(instance: InstanceRecord, steps: [StepRecord] = [], outbox: [OutboxMessage] = []) {
+    public init(instance: InstanceRecord, steps: [StepRecord] = [], outbox: [OutboxMessage] = [],
+                company: CommitCompany = .expected) {
         self.instance = instance
         self.steps = steps
         self.outbox = outbox
+        self.company = company
     }
+}
+
+/// Whether other transitions are likely to share a transition's commit (see `Transition.company`).
+public enum CommitCompany: Sendable {
+    /// Others may be submitted at about the same time: gather them into one commit.
+    case expected
+    /// The submitting process drives no other instance; nobody will share the commit.
+    case alone
 }
 
 /// What `createInstance` did.

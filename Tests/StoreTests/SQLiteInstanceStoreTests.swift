@@ -99,6 +99,88 @@ struct SQLiteInstanceStoreTests {
         }
     }
 
+    /// Transitions of callers alone in their process commit on the caller's thread; mixed
+    /// with callers that expect company, whichever arrives during such a write still gets a
+    /// drain: all are on disk, none waits forever.
+    @Test func loneAndBatchedCallersMixWithoutLosingAWrite() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appending(path: "s.sqlite").path
+            let records = (0..<300).map {
+                Fixtures.instance(String(format: "i-%04d", $0), owner: Fixtures.alice, leaseExpires: 60)
+            }
+            let store = try SQLiteInstanceStore(path: path)
+            defer { closeAtEnd(store) }
+            try await store.seed(records)
+            let before = store.commitStatistics
+            // One alone first: nothing else is pending, so it is written inline, as one batch.
+            var first = records[0]
+            first.cursor = "done"
+            try await store.apply(Transition(instance: first, steps: [Fixtures.step(first.id, 1)], company: .alone))
+            #expect(store.commitStatistics.batches - before.batches == 1)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (n, record) in records.enumerated().dropFirst() {
+                    group.addTask {
+                        var next = record
+                        next.cursor = "done"
+                        try await store.apply(Transition(
+                            instance: next, steps: [Fixtures.step(record.id, 1)], company: n % 3 == 0 ? .alone : .expected))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(store.commitStatistics.transitions - before.transitions == 300)
+            for record in records {
+                #expect(try await store.instance(id: record.id)?.cursor == "done")
+                #expect(try await store.steps(of: record.id).count == 1)
+            }
+        }
+    }
+
+    /// A caller that queues while a lone caller's inline write waits for the lock is drained
+    /// once that write ends (the inline writer hands over to a drain; nothing else would).
+    @Test func aCallerQueuedBehindAnInlineWriteIsDrained() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appending(path: "s.sqlite").path
+            // Closed at the end only if the test passes: `close()` waits for every accepted
+            // caller, so with the defect this test looks for it would never return.
+            let store = try SQLiteInstanceStore(path: path, busyTimeout: 20)
+            let records = [Fixtures.instance("i-1"), Fixtures.instance("i-2")]
+            try await store.seed(records)
+            var configuration = Configuration()
+            configuration.allowsUnsafeTransactions = true
+            let holder = try DatabaseQueue(path: path, configuration: configuration)
+            try await holder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let updated = records.map { record -> InstanceRecord in
+                var next = record
+                next.cursor = "done"
+                return next
+            }
+            // The lone write starts and waits for the lock on its own thread; then the other
+            // caller queues behind it. (Under load the order may differ; the test then covers
+            // less but still holds.)
+            let lone = Task { try await store.apply(Transition(instance: updated[0], company: .alone)) }
+            try await Task.sleep(for: .milliseconds(300))
+            let queued = Task { try await store.apply(Transition(instance: updated[1])) }
+            try await Task.sleep(for: .milliseconds(300))
+            try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            try holder.close()
+            try await lone.value
+            // Polled through a reader, so that a caller never drained fails the test instead
+            // of hanging it.
+            let deadline = ContinuousClock.now + .seconds(30)
+            var finished = false
+            while !finished, ContinuousClock.now < deadline {
+                finished = try await store.instance(id: "i-2")?.cursor == "done"
+                if !finished { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(finished, "the queued caller was not drained within 30 s")
+            guard finished else { return }
+            try await queued.value
+            #expect(try await store.instance(id: "i-2")?.cursor == "done")
+            try store.close()
+        }
+    }
+
     @Test func twoStoresOnOneFileNeverClaimTheSameInstance() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending(path: "s.sqlite").path

@@ -47,7 +47,7 @@ final class GroupCommitQueue: @unchecked Sendable {
     /// Returns once the request's batch has committed (or failed). Not cancellable: a
     /// transition handed to the writer is written, whatever happens to the calling task.
     func submit(_ request: EncodedTransition) async throws -> TransitionBatch.Outcome {
-        if request.company == .alone, try takeInlineTurn() { return try writeInline(request) }
+        if request.company == .alone, let outcome = try writeInlineIfIdle(request) { return outcome }
         return try await withCheckedThrowingContinuation { continuation in
             lock.lock()
             defer { lock.unlock() }
@@ -80,10 +80,14 @@ final class GroupCommitQueue: @unchecked Sendable {
         return true
     }
 
-    /// Writes one transition on the calling thread: GRDB runs a synchronous write on the
-    /// caller's thread when its writer queue is idle. Blocks that thread for one commit, which
-    /// is what the caller would have waited for anyway.
-    private func writeInline(_ request: EncodedTransition) throws -> TransitionBatch.Outcome {
+    /// Writes one transition on the calling thread when `takeInlineTurn` allows (else nil):
+    /// GRDB runs a synchronous write on the caller's thread when its writer queue is idle.
+    /// Blocks that thread for one commit, which is what the caller would have waited for
+    /// anyway. Out of line: inlined, its values would enlarge `submit`'s async frame, which
+    /// stays allocated for as long as the caller's task lives.
+    @inline(never)
+    private func writeInlineIfIdle(_ request: EncodedTransition) throws -> TransitionBatch.Outcome? {
+        guard try takeInlineTurn() else { return nil }
         let result = pool.writeWithoutTransaction { db in TransitionBatch.write([request], to: db) }[0]
         lock.lock()
         defer { lock.unlock() }

@@ -40,7 +40,8 @@ enum TransitionBatch {
     enum Outcome: Sendable {
         case applied
         case created
-        case existing(InstanceRecord)
+        // Boxed: an inline record would make every async frame that awaits an outcome ~400 bytes larger.
+        indirect case existing(InstanceRecord)
     }
 
     /// One result per request, in order. A request that fails (lease lost, unknown instance,

@@ -58,6 +58,11 @@ final class DrivenInstance {
         if case .runChild(let request) = decision.action { request } else { nil }
     }
 
+    /// Tells the store that nobody will share this transition's commit (`CommitCompany`).
+    func markTransitionAlone() {
+        decision.transition?.company = .alone
+    }
+
     /// Frees the rows of a transition the store has applied (they are kept in `machine`).
     func transitionApplied() {
         decision.transition = nil

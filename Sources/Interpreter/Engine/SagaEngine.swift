@@ -120,10 +120,9 @@ public final class SagaEngine: Sendable {
     /// that the caller's frame holds a reference, not an `InstanceRecord`.
     @inline(never)
     func createInstance(_ driven: DrivenInstance) async throws -> ExistingInstance? {
-        var transition = driven.transition!
         // Nothing driven here yet: this creation will not share its commit.
-        if held.withLock({ $0.isEmpty }) { transition.company = .alone }
-        switch try await store.createInstance(transition) {
+        markAloneIfDriving(count: 0, driven)
+        switch try await store.createInstance(driven.transition!) {
         case .existing(let existing): return ExistingInstance(record: existing)
         case .created:
             driven.transitionApplied()
@@ -257,9 +256,9 @@ public final class SagaEngine: Sendable {
     /// Persists the transition of the decision to perform, if it has one.
     @inline(never)
     func applyTransition(of driven: DrivenInstance) async throws {
-        guard var transition = driven.transition else { return }
         // Driving only this instance: no other transition will share the commit.
-        if held.withLock({ $0.count == 1 }) { transition.company = .alone }
+        markAloneIfDriving(count: 1, driven)
+        guard let transition = driven.transition else { return }
         try await store.apply(transition)
         driven.transitionApplied()
     }
@@ -277,6 +276,14 @@ public final class SagaEngine: Sendable {
         emitCalled(driven.id, invocation, outcome, seconds: clock.now().timeIntervalSince(started))
         let now = clock.now()
         driven.handle(.actionCompleted(outcome), now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+    }
+
+    /// Marks the transition to apply as `.alone` when this engine drives `count` instances
+    /// (0 before a new one is driven, 1 when it is the only one). Out of line and on the heap
+    /// object, so that the async callers' frames hold no extra copy of the transition.
+    @inline(never)
+    func markAloneIfDriving(count: Int, _ driven: DrivenInstance) {
+        if held.withLock({ $0.count == count }) { driven.markTransitionAlone() }
     }
 
     // Out of line: an event built in an async function takes room in its frame.

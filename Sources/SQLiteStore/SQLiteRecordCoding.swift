@@ -27,6 +27,17 @@ enum InstanceSQL {
         updated_at = ?, ended_at = ?, lease_expires_at = CASE WHEN ? THEN ? ELSE lease_expires_at END \
         WHERE id = ? AND lease_owner IS ?
         """
+    /// `update` for a transition that leaves `status` and `wake_at` as they are, with the same
+    /// arguments (numbered parameters). Those two are the only updated columns that indexes
+    /// use; SQLite rewrites the entries of every index whose columns are in the SET list, even
+    /// to the same values, which cost two more pages through the WAL on every transition.
+    /// Changes no row when either differs (or the fence holds it back): then `update` runs.
+    static let updateKeepingIndexed = """
+        UPDATE instances SET forward_status = ?2, compensation_status = ?3, context = ?4, cursor = ?5, \
+        failure_name = ?6, failure_message = ?7, failure_state = ?8, \
+        updated_at = ?10, ended_at = ?11, lease_expires_at = CASE WHEN ?12 THEN ?13 ELSE lease_expires_at END \
+        WHERE id = ?14 AND lease_owner IS ?15 AND status = ?1 AND wake_at IS ?9
+        """
     static let byID = "SELECT \(columns) FROM instances WHERE id = ?"
     static let byBusinessKey = "SELECT \(columns) FROM instances WHERE business_key = ?"
     static let leaseOwnerByID = "SELECT lease_owner FROM instances WHERE id = ?"

@@ -81,7 +81,12 @@ enum TransitionBatch {
         let outcome: Outcome
         switch request.kind {
         case .apply:
-            try db.cachedStatement(sql: InstanceSQL.update).run(request.instanceRow, in: db)
+            // Most transitions keep the status and the wake-up time: try the update that leaves
+            // their indexes alone first.
+            try db.cachedStatement(sql: InstanceSQL.updateKeepingIndexed).run(request.instanceRow, in: db)
+            if db.changesCount == 0 {
+                try db.cachedStatement(sql: InstanceSQL.update).run(request.instanceRow, in: db)
+            }
             if db.changesCount == 0 {
                 // The fence held the update back: tell a missing instance from a lost lease.
                 let row = try Row.fetchOne(

@@ -181,6 +181,53 @@ struct SQLiteInstanceStoreTests {
         }
     }
 
+    /// `apply` first tries the update that leaves `status` and `wake_at` (and so their
+    /// indexes) alone, then the full one: transitions that keep them, change them, or come
+    /// from a stale owner all end as they should, and the indexed queries agree with the rows.
+    @Test func updatesThatKeepOrChangeIndexedColumns() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteInstanceStore(path: directory.appending(path: "s.sqlite").path)
+            defer { closeAtEnd(store) }
+            var record = Fixtures.instance("i-1", owner: Fixtures.alice, leaseExpires: 60)
+            try await store.seed([record])
+
+            record.cursor = #"{"state":"Pay"}"#
+            record.context = ["productId": 1, "paid": true]
+            record.updatedAt = Fixtures.at(1)
+            try await store.apply(Transition(instance: record))
+            expectSame(try await store.instance(id: "i-1"), record)
+
+            record.wakeAt = Fixtures.at(30)
+            record.updatedAt = Fixtures.at(2)
+            try await store.apply(Transition(instance: record))
+            expectSame(try await store.instance(id: "i-1"), record)
+
+            record.wakeAt = nil
+            record.status = .succeeded
+            record.forwardStatus = .succeeded
+            record.endedAt = Fixtures.at(3)
+            record.updatedAt = Fixtures.at(3)
+            record.leaseExpiresAt = Fixtures.at(3)
+            try await store.apply(Transition(instance: record))
+            expectSame(try await store.instance(id: "i-1"), record)
+            #expect(try await store.listInstances(InstanceQuery(status: .succeeded)).map(\.id) == ["i-1"])
+            #expect(try await store.listInstances(InstanceQuery(status: .running)).isEmpty)
+
+            // A stale owner is refused whether or not its transition keeps the status.
+            var stale = record
+            stale.leaseOwner = Fixtures.bob
+            stale.cursor = "stale"
+            await #expect(throws: StoreError.leaseLost(instance: "i-1", holder: Fixtures.alice.description)) {
+                try await store.apply(Transition(instance: stale))
+            }
+            stale.status = .failed
+            await #expect(throws: StoreError.leaseLost(instance: "i-1", holder: Fixtures.alice.description)) {
+                try await store.apply(Transition(instance: stale))
+            }
+            expectSame(try await store.instance(id: "i-1"), record)
+        }
+    }
+
     @Test func twoStoresOnOneFileNeverClaimTheSameInstance() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending(path: "s.sqlite").path

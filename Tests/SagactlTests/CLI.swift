@@ -78,39 +78,27 @@ enum CLI {
                       stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
-    /// Waits for a process to end without blocking the calling thread.
-    static func waitForExit(_ process: Process, timeout: TimeInterval = 120) async {
+    /// Waits for a background process to end without blocking the calling thread; kills it
+    /// after `timeout`.
+    static func waitForExit(_ process: Background, timeout: TimeInterval = 120) async {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { try? await Task.sleep(nanoseconds: 5_000_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         while process.isRunning { try? await Task.sleep(nanoseconds: 1_000_000) }
     }
 
-    /// Starts `sagactl args` in the background (for kill -9 tests).
-    /// Standard output and standard error go to `stdout` and `stderr` when given, else nowhere.
+    /// Starts `sagactl args` in the background (for kill -9 tests), with `posix_spawn` as `run`.
+    /// Standard output and standard error go to `stdout` and `stderr` when given (created or
+    /// truncated by the child), else to the null device; standard input is the null device.
     static func spawn(_ args: [String], environment: [String: String] = [:], stdout: URL? = nil, stderr: URL? = nil)
-        throws -> Process
+        throws -> Background
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = args
-        process.currentDirectoryURL = root
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardOutput = try file(stdout)
-        process.standardError = try file(stderr)
-        try process.run()
-        return process
-    }
-
-    /// A new, empty file to write to, or the null device.
-    private static func file(_ url: URL?) throws -> FileHandle {
-        guard let url else { return FileHandle.nullDevice }
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
-        return try FileHandle(forWritingTo: url)
+        let child = try Spawned(binary, args, environment: env, directory: root.path,
+                                stdin: .file("/dev/null"), stdout: .file(stdout?.path ?? "/dev/null"),
+                                stderr: .file(stderr?.path ?? "/dev/null"))
+        return Background(pid: child.pid)
     }
 
     static func temporaryDirectory() throws -> URL {
@@ -186,22 +174,48 @@ struct Spawned {
         var description: String
     }
 
-    init(_ path: String, _ args: [String], environment: [String: String], directory: String) throws {
+    /// Where one of the child's standard streams goes.
+    enum Stream {
+        /// A pipe whose parent end is the matching property.
+        case pipe
+        /// A file the child opens (an output is created or truncated); the property is -1.
+        case file(String)
+    }
+
+    init(_ path: String, _ args: [String], environment: [String: String], directory: String,
+         stdin: Stream = .pipe, stdout: Stream = .pipe, stderr: Stream = .pipe) throws {
         guard let addChdir = Self.addChdir, let addCloseFrom = Self.addCloseFrom else {
             throw Failure(description: "this libc lacks posix_spawn_file_actions_addchdir_np/addclosefrom_np (glibc 2.34+)")
-        }
-        var pipes: [[Int32]] = []
-        for _ in 0..<3 {
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }
-            pipes.append(fds)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pipes[0][0], 0)
-        posix_spawn_file_actions_adddup2(&actions, pipes[1][1], 1)
-        posix_spawn_file_actions_adddup2(&actions, pipes[2][1], 2)
+        // Per stream: (child's end, parent's end) of a pipe, or nil for a file.
+        var pipes: [(child: Int32, parent: Int32)?] = []
+        func closePipes() {
+            for case let (child, parent)? in pipes {
+                close(child)
+                close(parent)
+            }
+        }
+        for (fd, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch stream {
+            case .pipe:
+                var fds: [Int32] = [0, 0]
+                guard pipe(&fds) == 0 else {
+                    closePipes()
+                    throw Failure(description: "pipe: \(String(cString: strerror(errno)))")
+                }
+                // fds[0] reads, fds[1] writes: the child reads its input and writes its outputs.
+                let ends = fd == 0 ? (child: fds[0], parent: fds[1]) : (child: fds[1], parent: fds[0])
+                pipes.append(ends)
+                posix_spawn_file_actions_adddup2(&actions, ends.child, fd)
+            case .file(let file):
+                pipes.append(nil)
+                let flags = fd == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC
+                posix_spawn_file_actions_addopen(&actions, fd, file, flags, 0o644)
+            }
+        }
         _ = addCloseFrom(&actions, 3)
         _ = directory.withCString { addChdir(&actions, $0) }
         let argv = ([path] + args).map { strdup($0) } + [nil]
@@ -221,17 +235,15 @@ struct Spawned {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         // The child has its copies (or was never made): close this process's other ends.
-        close(pipes[0][0])
-        close(pipes[1][1])
-        close(pipes[2][1])
+        for case let (child, _)? in pipes { close(child) }
         guard spawned == 0 else {
-            for fd in [pipes[0][1], pipes[1][0], pipes[2][0]] { close(fd) }
+            for case let (_, parent)? in pipes { close(parent) }
             throw Failure(description: "posix_spawn \(path): \(String(cString: strerror(spawned)))")
         }
         self.pid = pid
-        self.stdin = pipes[0][1]
-        self.stdout = pipes[1][0]
-        self.stderr = pipes[2][0]
+        self.stdin = pipes[0]?.parent ?? -1
+        self.stdout = pipes[1]?.parent ?? -1
+        self.stderr = pipes[2]?.parent ?? -1
     }
 
     /// Writes `data` to the child's standard input; a child that exits without reading it
@@ -266,5 +278,47 @@ struct Spawned {
         }
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : signal
+    }
+}
+
+/// A process started by `CLI.spawn`, with the parts of Foundation's `Process` the tests use.
+/// Its status is reaped once (by whichever accessor first sees it ended) and kept.
+final class Background: @unchecked Sendable {
+    // @unchecked: `ended` is read and written only while holding `lock`.
+    enum TerminationReason: Int { case exit = 1, uncaughtSignal = 2 }  // Foundation's raw values
+
+    let processIdentifier: pid_t
+    private let lock = NSLock()
+    private var ended: (reason: TerminationReason, status: Int32)?
+
+    init(pid: pid_t) { processIdentifier = pid }
+
+    var isRunning: Bool { reap() == nil }
+
+    /// The exit code, or the signal that ended it; the process must have ended.
+    var terminationStatus: Int32 {
+        guard let ended = reap() else { preconditionFailure("process \(processIdentifier) is still running") }
+        return ended.status
+    }
+
+    var terminationReason: TerminationReason {
+        guard let ended = reap() else { preconditionFailure("process \(processIdentifier) is still running") }
+        return ended.reason
+    }
+
+    private func reap() -> (reason: TerminationReason, status: Int32)? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let ended { return ended }
+        var status: Int32 = 0
+        var reaped: pid_t
+        repeat { reaped = waitpid(processIdentifier, &status, WNOHANG) } while reaped < 0 && errno == EINTR
+        guard reaped == processIdentifier else {
+            precondition(reaped == 0, "waitpid \(processIdentifier): \(String(cString: strerror(errno)))")
+            return nil
+        }
+        let signal = status & 0x7f
+        ended = signal == 0 ? (.exit, (status >> 8) & 0xff) : (.uncaughtSignal, signal)
+        return ended
     }
 }

@@ -44,7 +44,7 @@ struct WorkerConcurrencyTests {
             #expect(declined.count == Self.instances)
             // Each call sleeps a little, so the run lasts long enough for every worker to start.
             let environment = ["SHOP_LOG": log.path, "SHOP_FAIL_IF": #"pay:"amount":999"#, "SHOP_SLEEP": "0.02"]
-            var processes: [Process] = []
+            var processes: [Background] = []
             for _ in 0..<workers {
                 processes.append(try CLI.spawn(["worker", "--until-idle", "--concurrency", "3", "--db", db,
                                                 "--services", Self.services], environment: environment))

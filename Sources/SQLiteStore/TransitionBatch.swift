@@ -50,6 +50,21 @@ enum TransitionBatch {
     static func write(_ requests: [EncodedTransition], to db: Database) -> [Result<Outcome, any Error>] {
         var results: [Result<Outcome, any Error>] = []
         results.reserveCapacity(requests.count)
+        if requests.count == 1 {
+            // Alone in its transaction, a request needs no savepoint: its failure rolls back
+            // the transaction, which held nothing else (two statements fewer per commit at
+            // concurrency 1).
+            do {
+                var outcome: Outcome?
+                try db.inTransaction(.immediate) {
+                    outcome = try writeOne(requests[0], to: db)
+                    return .commit
+                }
+                return [.success(outcome!)]
+            } catch {
+                return [.failure(error)]
+            }
+        }
         do {
             try db.inTransaction(.immediate) {
                 let begin = try db.cachedStatement(sql: "SAVEPOINT transition")

@@ -4,10 +4,8 @@ import Foundation
 /// `SagaEngine.withLeaseRenewal`.
 ///
 /// The loop is an unstructured `Task`: its lifetime is "while any instance is driven", which
-/// spans many callers' scopes and belongs to none of them. It is not cancelled when the last
-/// caller leaves: it ends at its next wake-up if nobody has come back by then. One saga after
-/// another (concurrency 1) then shares one loop instead of starting and cancelling a task per
-/// saga (2–3 % of that path's CPU). While it sleeps it holds neither the engine nor its store.
+/// spans many callers' scopes and belongs to none of them. It is cancelled when the last
+/// caller leaves; a renewal in progress then finishes (renewing only what is still held).
 final class LeaseRenewal: Sendable {
     private struct State {
         var users = 0
@@ -20,16 +18,13 @@ final class LeaseRenewal: Sendable {
         state.withLock { state in
             state.users += 1
             guard state.loop == nil else { return }
-            let clock = engine.clock
-            let period = engine.leaseDuration / 3
             state.loop = Task { [weak engine] in
-                while true {
+                while !Task.isCancelled, let engine {
                     do {
-                        try await clock.sleep(until: clock.now().addingTimeInterval(period))
+                        try await engine.clock.sleep(until: engine.clock.now().addingTimeInterval(engine.leaseDuration / 3))
                     } catch {
-                        return  // the clock refused to sleep (its task was cancelled): stop renewing
+                        return  // cancelled: the last instance finished
                     }
-                    guard let engine, self.stillUsed() else { return }
                     await engine.renewHeldLeases()
                 }
             }
@@ -37,17 +32,13 @@ final class LeaseRenewal: Sendable {
     }
 
     func leave() {
-        state.withLock { $0.users -= 1 }
-    }
-
-    /// Whether anyone is driven; when not, forgets the loop (which then ends), so that the
-    /// next `enter` starts a new one.
-    private func stillUsed() -> Bool {
-        state.withLock { state in
-            if state.users > 0 { return true }
-            state.loop = nil
-            return false
+        let loop = state.withLock { state -> Task<Void, Never>? in
+            state.users -= 1
+            guard state.users == 0 else { return nil }
+            defer { state.loop = nil }
+            return state.loop
         }
+        loop?.cancel()
     }
 }
 

@@ -28,6 +28,14 @@ final class GroupCommitQueue: @unchecked Sendable {
         var statistics = SQLiteInstanceStore.CommitStatistics()
         /// The size of the last batch written, to decide how long to gather the next.
         var lastBatch = 0
+
+        /// Counts a written batch (whatever its outcome).
+        mutating func record(batchOf requests: [EncodedTransition]) {
+            statistics.batches += 1
+            statistics.transitions += requests.count
+            statistics.rows += requests.reduce(0) { $0 + 1 + $1.stepRows.count }
+            lastBatch = requests.count
+        }
     }
 
     private struct Waiter {
@@ -91,10 +99,7 @@ final class GroupCommitQueue: @unchecked Sendable {
         let result = pool.writeWithoutTransaction { db in TransitionBatch.write([request], to: db) }[0]
         lock.lock()
         defer { lock.unlock() }
-        state.statistics.batches += 1
-        state.statistics.transitions += 1
-        state.statistics.rows += 1 + request.stepRows.count
-        state.lastBatch = 1
+        state.record(batchOf: [request])
         state.drainScheduled = false
         if !state.pending.isEmpty {
             // Others arrived during the write: they get a drain, as they expected.
@@ -169,14 +174,12 @@ final class GroupCommitQueue: @unchecked Sendable {
                 pool.asyncWriteWithoutTransaction { db in self.drain(db) }
             }
         }
-        let results = TransitionBatch.write(batch.map(\.request), to: db)
+        let requests = batch.map(\.request)
+        let results = TransitionBatch.write(requests, to: db)
         do {
             lock.lock()
             defer { lock.unlock() }
-            state.statistics.batches += 1
-            state.statistics.transitions += batch.count
-            state.lastBatch = batch.count
-            state.statistics.rows += batch.reduce(0) { $0 + 1 + $1.request.stepRows.count }
+            state.record(batchOf: requests)
         }
         for (waiter, result) in zip(batch, results) {
             waiter.continuation.resume(with: result.mapError(mapError))

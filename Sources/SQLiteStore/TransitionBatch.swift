@@ -46,35 +46,15 @@ enum TransitionBatch {
 
     /// One result per request, in order. A request that fails (lease lost, unknown instance,
     /// a constraint) is rolled back to its savepoint and fails alone; an error that aborts the
-    /// transaction or the commit fails every request, and then nothing was written.
+    /// transaction or the commit fails every request, and then nothing was written. A lone
+    /// request needs no savepoint: its failure rolls back a transaction that holds nothing else
+    /// (two statements fewer per commit at concurrency 1).
     static func write(_ requests: [EncodedTransition], to db: Database) -> [Result<Outcome, any Error>] {
-        var results: [Result<Outcome, any Error>] = []
-        results.reserveCapacity(requests.count)
-        if requests.count == 1 {
-            // Alone in its transaction, a request needs no savepoint: its failure rolls back
-            // the transaction, which held nothing else (two statements fewer per commit at
-            // concurrency 1).
-            // BEGIN and COMMIT are cached statements here: GRDB's `inTransaction` prepares
-            // them anew each time, a few percent of a lone caller's CPU.
-            do {
-                try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-            } catch {
-                return [.failure(error)]
-            }
-            do {
-                let outcome = try writeOne(requests[0], to: db)
-                try db.cachedStatement(sql: "COMMIT").execute()
-                return [.success(outcome)]
-            } catch {
-                // As `inTransaction` does: roll back what is still open and report the first
-                // error. A failing ROLLBACK leaves nothing to report beyond it (SQLite has then
-                // rolled back on its own, or the connection is unusable and the next BEGIN fails).
-                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
-                return [.failure(error)]
-            }
-        }
         do {
-            try db.inTransaction(.immediate) {
+            return try inImmediateTransaction(db) {
+                if requests.count == 1 { return [.success(try writeOne(requests[0], to: db))] }
+                var results: [Result<Outcome, any Error>] = []
+                results.reserveCapacity(requests.count)
                 let begin = try db.cachedStatement(sql: "SAVEPOINT transition")
                 let release = try db.cachedStatement(sql: "RELEASE transition")
                 let rollback = try db.cachedStatement(sql: "ROLLBACK TO transition")
@@ -92,12 +72,28 @@ enum TransitionBatch {
                         results.append(.failure(error))
                     }
                 }
-                return .commit
+                return results
             }
         } catch {
             return Array(repeating: .failure(error), count: requests.count)
         }
-        return results
+    }
+
+    /// `body` between BEGIN IMMEDIATE and COMMIT, rolled back when it or the commit fails, as
+    /// GRDB's `inTransaction` does, but with cached statements: `inTransaction` prepares BEGIN
+    /// and COMMIT anew each time, a few percent of a lone caller's CPU.
+    private static func inImmediateTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return result
+        } catch {
+            // Report the first error. A failing ROLLBACK adds nothing to it: SQLite has then
+            // rolled back on its own, or the connection is unusable and the next BEGIN fails.
+            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+            throw error
+        }
     }
 
     private static func writeOne(_ request: EncodedTransition, to db: Database) throws -> Outcome {

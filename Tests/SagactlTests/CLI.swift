@@ -57,24 +57,17 @@ enum CLI {
                 group.leave()
             }
         }
+        let process = Background(pid: child.pid)
         let deadline = Date().addingTimeInterval(timeout)
-        var status = try child.exitStatus()
-        while status == nil, Date() < deadline {
-            try await Task.sleep(nanoseconds: 5_000_000)
-            status = try child.exitStatus()
-        }
-        if status == nil {
-            kill(child.pid, SIGKILL)
+        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        if process.isRunning {
             Issue.record("sagactl \(args.joined(separator: " ")) did not finish within \(timeout) s")
-            while status == nil {
-                try await Task.sleep(nanoseconds: 1_000_000)
-                status = try child.exitStatus()
-            }
+            await waitForExit(process, timeout: 0)
         }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             group.notify(queue: .global()) { done.resume() }
         }
-        return Result(status: status!, stdout: String(decoding: outData.get(), as: UTF8.self),
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
                       stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
@@ -262,26 +255,9 @@ struct Spawned {
             }
         }
     }
-
-    /// Once the child has ended: its exit code, or the number of the signal that ended it
-    /// (as Foundation's `terminationStatus` gives it); nil while it runs.
-    func exitStatus() throws -> Int32? {
-        var status: Int32 = 0
-        while true {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == 0 { return nil }
-            if reaped < 0 {
-                if errno == EINTR { continue }
-                throw Failure(description: "waitpid \(pid): \(String(cString: strerror(errno)))")
-            }
-            break
-        }
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : signal
-    }
 }
 
-/// A process started by `CLI.spawn`, with the parts of Foundation's `Process` the tests use.
+/// A process started by `CLI.spawn` or `CLI.run`, with the parts of Foundation's `Process` the tests use.
 /// Its status is reaped once (by whichever accessor first sees it ended) and kept.
 final class Background: @unchecked Sendable {
     // @unchecked: `ended` is read and written only while holding `lock`.

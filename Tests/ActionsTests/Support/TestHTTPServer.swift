@@ -98,13 +98,32 @@ final class TestHTTPServer: Sendable {
         return result
     }
 
-    /// A port on which nothing listens (a server was bound there and closed).
+    /// A port on which nothing listens: a socket is bound there for the life of the test
+    /// process and never listens, so connecting is refused and no other server can get the
+    /// port. (Binding a server and closing it left the port free for the kernel to hand to the
+    /// next test's server: a "refused" call once reached one.)
     static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        guard let port = channel.localAddress?.port else { throw TestServerError("no port") }
-        try await channel.close()
-        return port
+        try reservedClosedPort.get()
+    }
+
+    private static let reservedClosedPort = Result<Int, any Error> {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestServerError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
+                bind(fd, sockaddr, length) == 0 && getsockname(fd, sockaddr, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw TestServerError("binding a closed port: \(String(cString: strerror(errno)))")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))  // the descriptor stays open on purpose
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {

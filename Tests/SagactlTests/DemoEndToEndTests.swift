@@ -25,6 +25,15 @@ struct DemoEndToEndTests {
         #expect((json["retries"] as? Int ?? 0) > 0, "faults should have caused retries")
     }
 
+    /// Why the case's instances that did not succeed or compensate ended as they did (their
+    /// status, failure and state), for a failure message.
+    func unsettledReasons() async throws -> [String] {
+        let store = try #require(TestDatabase.currentStore, "unsettledReasons() runs inside a TestDatabase case")
+        return try await store.listInstances(InstanceQuery(topLevelOnly: true, limit: 10_000))
+            .filter { $0.status != .succeeded && $0.status != .compensated }
+            .map { "\($0.id) \($0.status.rawValue) at \($0.failure?.state ?? "?"): \($0.failure?.name ?? "") \($0.failure?.message ?? "")" }
+    }
+
     /// The sagas of the case's database, for the shop's checker.
     func summaries() async throws -> [SagaSummary] {
         let store = try #require(TestDatabase.currentStore, "summaries() runs inside a TestDatabase case")
@@ -63,7 +72,9 @@ struct DemoEndToEndTests {
             #expect(recovered.status == 0, "\(recovered.stderr)")
             let sagas = try await summaries()
             #expect(sagas.count == orders.count)
-            #expect(sagas.allSatisfy { $0.status == .succeeded || $0.status == .compensated }, "\(sagas.map(\.status))")
+            let unsettled = try await unsettledReasons()
+            #expect(sagas.allSatisfy { $0.status == .succeeded || $0.status == .compensated },
+                    "\(sagas.map(\.status)); not settled: \(unsettled)")
             let report = try ShopChecker.check(directory: shop.directory, sagas: sagas)
             #expect(report.passed, "\(report)")
             try await shop.stop()

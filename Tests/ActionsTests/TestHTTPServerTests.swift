@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import Testing
@@ -18,7 +19,11 @@ struct TestHTTPServerTests {
                 }
                 return server.port
             }
-            // Stopped means stopped: the port refuses connections now.
+            // Stopped means stopped: nothing listens on the port any more. Binding it proves that
+            // at once and keeps it so; a bare connect could, under a parallel test run, reach
+            // another test's server that the kernel has since given the freed port.
+            let holder = try TestHTTPServer.bindWithoutListening(port: port)
+            defer { close(holder.descriptor) }
             await #expect(throws: (any Error).self) {
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .connect(host: "127.0.0.1", port: port).get()

@@ -107,23 +107,34 @@ final class TestHTTPServer: Sendable {
     }
 
     private static let reservedClosedPort = Result<Int, any Error> {
+        try bindWithoutListening(port: 0).port  // the descriptor stays open on purpose
+    }
+
+    /// Binds a socket to `port` on 127.0.0.1 (0: the kernel picks) without listening on it, and
+    /// returns its descriptor and port. With SO_REUSEADDR, as Linux has it, the bind succeeds
+    /// beside connections in TIME_WAIT but fails while any socket listens on the port: a
+    /// successful bind proves nothing listens there, and holding the socket keeps it that way.
+    static func bindWithoutListening(port: Int) throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestServerError("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
-                bind(fd, sockaddr, length) == 0 && getsockname(fd, sockaddr, &length) == 0
+        let bound = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0
+            && withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
+                    bind(fd, sockaddr, length) == 0 && getsockname(fd, sockaddr, &length) == 0
+                }
             }
-        }
         guard bound else {
+            let reason = String(cString: strerror(errno))
             close(fd)
-            throw TestServerError("binding a closed port: \(String(cString: strerror(errno)))")
+            throw TestServerError("binding port \(port) without listening: \(reason)")
         }
-        return Int(UInt16(bigEndian: address.sin_port))  // the descriptor stays open on purpose
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {

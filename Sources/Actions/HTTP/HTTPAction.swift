@@ -133,7 +133,10 @@ public final class HTTPAction: ActionHandler, Sendable {
             case .proceed(let granted):
                 ticket = granted
             case .reject(let rejection):
-                return .failure(ActionFailure(.circuitOpen, Self.message(for: rejection, service: service, now: breakers.clock.now())))
+                var notBefore: Date?
+                if case .open(let until, _) = rejection { notBefore = until }
+                return .failure(ActionFailure(.circuitOpen, Self.message(for: rejection, service: service, now: breakers.clock.now()),
+                                              notBefore: notBefore))
             }
         }
         let (outcome, verdict) = await perform(plan, invocation: invocation)

@@ -41,10 +41,15 @@ public struct Invocation: Sendable, Hashable {
 public struct ActionFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var name: ErrorName
     public var message: String
+    /// For a call that was not made because the service is known to be unable to take it yet
+    /// (its circuit breaker is open): the earliest moment a call can go through. A retry of
+    /// this failure waits at least until then instead of spending its attempt in the meantime.
+    public var notBefore: Date?
 
-    public init(_ name: ErrorName, _ message: String) {
+    public init(_ name: ErrorName, _ message: String, notBefore: Date? = nil) {
         self.name = name
         self.message = message
+        self.notBefore = notBefore
     }
 
     public var description: String { "\(name): \(message)" }

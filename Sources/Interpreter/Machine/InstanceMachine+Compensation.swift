@@ -114,7 +114,7 @@ extension InstanceMachine {
         }
         let policies = state.isForCompensation ? (state.task?.retry ?? []) : []
         if let failure, var counts = cursor.compensation?.retryCounts,
-            let delay = retryDelay(policies, error: failure.name, counts: &counts)
+            let delay = retryDelay(policies, failure: failure, counts: &counts)
         {
             cursor.compensation?.retryCounts = counts
             return scheduleRetry(seq: seq, failure: failure, after: delay)

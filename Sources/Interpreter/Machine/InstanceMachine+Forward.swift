@@ -264,7 +264,7 @@ extension InstanceMachine {
         case .success(let value): result = value
         case .failure(let f): failure = f
         }
-        if let failure, let retry = retryDelay(task.retry, error: failure.name, counts: &cursor.retryCounts) {
+        if let failure, let retry = retryDelay(task.retry, failure: failure, counts: &cursor.retryCounts) {
             return scheduleRetry(seq: seq, failure: failure, after: retry)
         }
         let decided = decideStatus(task: task, state: state, result: result, failure: failure, child: child)
@@ -360,13 +360,25 @@ extension InstanceMachine {
 
     /// The delay before the next retry when a `Retry` entry matches and has attempts left
     /// (counting it), or nil.
-    func retryDelay(_ policies: [RetryPolicy], error: ErrorName, counts: inout [Int]) -> Double? {
+    ///
+    /// A failure that says when the service can next be called (`notBefore`: its circuit is
+    /// open) is retried no earlier than that, plus up to `reopenSpread` so that the retries
+    /// waiting on one circuit do not all arrive with its single probe call. Otherwise a
+    /// compensation with a few quick retries would spend them all inside the open period and
+    /// stop in needs-intervention although the service is about to be called again.
+    func retryDelay(_ policies: [RetryPolicy], failure: ActionFailure, counts: inout [Int]) -> Double? {
         if counts.count < policies.count { counts += Array(repeating: 0, count: policies.count - counts.count) }
-        guard let n = policies.firstIndex(where: { $0.matches(error) }) else { return nil }
+        guard let n = policies.firstIndex(where: { $0.matches(failure.name) }) else { return nil }
         guard counts[n] < policies[n].maxAttempts else { return nil }
         counts[n] += 1
-        return policies[n].delay(beforeRetry: counts[n], unitRandom: random())
+        let backoff = policies[n].delay(beforeRetry: counts[n], unitRandom: random())
+        guard let notBefore = failure.notBefore else { return backoff }
+        let wait = notBefore.timeIntervalSince(now)
+        return wait > backoff ? wait + Self.reopenSpread * random() : backoff
     }
+
+    /// The spread of retries that wait for a circuit to let calls through again, in seconds.
+    static var reopenSpread: Double { 1 }
 
     mutating func scheduleRetry(seq: Int, failure: ActionFailure, after delay: Double) -> MachineAction {
         let due = now.addingTimeInterval(delay)

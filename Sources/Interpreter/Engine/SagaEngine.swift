@@ -95,12 +95,41 @@ public final class SagaEngine: Sendable {
     /// returns the existing instance without running anything.
     public func run(_ workflow: Workflow, input: JSONValue = .object([:]), businessKey: String? = nil,
                     instanceID: InstanceID? = nil) async throws -> InstanceRecord {
-        try await saveDefinition(workflow)
         let driven = starting(workflow, id: instanceID, input: input, businessKey: businessKey)
-        let existing = try await createInstance(driven)
-        if let existing { return existing.record }
-        emit(.started(driven.id, workflow: workflow.name))
-        return try await withLeaseRenewal { try await self.drive(driven, alreadyApplied: true) }
+        return try await runStarted(driven).record
+    }
+
+    /// `run` once its instance is built. Its frame, not `run`'s, is what stays allocated while
+    /// the instance runs, and it returns the record boxed: an `InstanceRecord` result or
+    /// temporary would take its size in that frame.
+    @inline(never)
+    func runStarted(_ driven: DrivenInstance) async throws -> RecordBox {
+        if let existing = try await create(driven) { return existing }
+        try await driveCreated(driven)
+        return RecordBox(driven)
+    }
+
+    /// Saves the definition and writes the creating transition of a started instance; returns
+    /// the instance that already has its business key, if any.
+    @inline(never)
+    func create(_ driven: DrivenInstance) async throws -> RecordBox? {
+        try await saveDefinition(driven.workflow)
+        return try await createInstance(driven)
+    }
+
+    /// Drives a newly created instance under the engine's lease renewal. Out of line, like
+    /// every callee of `run`: its frame is allocated for as long as the instance runs.
+    @inline(never)
+    func driveCreated(_ driven: DrivenInstance) async throws {
+        emitStarted(driven)
+        leaseRenewal.enter(self)
+        defer { leaseRenewal.leave() }
+        try await drive(driven, alreadyApplied: true)
+    }
+
+    @inline(never)
+    func emitStarted(_ driven: DrivenInstance) {
+        emit(.started(driven.id, workflow: driven.workflow.name))
     }
 
     /// A new instance that has handled `.start` (not async: the machine is built outside the
@@ -119,20 +148,22 @@ public final class SagaEngine: Sendable {
     /// its business key, if any (then nothing was written). The record comes back boxed so
     /// that the caller's frame holds a reference, not an `InstanceRecord`.
     @inline(never)
-    func createInstance(_ driven: DrivenInstance) async throws -> ExistingInstance? {
+    func createInstance(_ driven: DrivenInstance) async throws -> RecordBox? {
         // Nothing driven here yet: this creation will not share its commit.
         markAloneIfDriving(count: 0, driven)
         switch try await store.createInstance(driven.transition!) {
-        case .existing(let existing): return ExistingInstance(record: existing)
+        case .existing(let existing): return RecordBox(record: existing)
         case .created:
             driven.transitionApplied()
             return nil
         }
     }
 
-    final class ExistingInstance {
+    /// An instance record on the heap, for async frames that pass one on.
+    final class RecordBox {
         let record: InstanceRecord
         init(record: InstanceRecord) { self.record = record }
+        @inline(never) convenience init(_ driven: DrivenInstance) { self.init(record: driven.instance) }
     }
 
     /// Creates an instance without running it: a worker (`sagactl worker`) picks it up.
@@ -187,7 +218,8 @@ public final class SagaEngine: Sendable {
     func continueInstance(_ record: InstanceRecord, _ event: MachineEvent) async throws -> InstanceRecord {
         let driven = try await loading(record, event)
         emit(.resumed(driven.id, workflow: driven.workflow.name))
-        return try await drive(driven, alreadyApplied: false)
+        try await drive(driven, alreadyApplied: false)
+        return driven.instance
     }
 
     /// An acquired instance with its steps, having handled `event`. In a function of its own
@@ -223,7 +255,7 @@ public final class SagaEngine: Sendable {
     /// function's frame is the union of what its inlined callees keep across awaits; drive's
     /// was 8.4 KB with them inlined).
     @inline(never)
-    func drive(_ driven: DrivenInstance, alreadyApplied: Bool) async throws -> InstanceRecord {
+    func drive(_ driven: DrivenInstance, alreadyApplied: Bool) async throws {
         let id = driven.id
         let claimedHere = held.withLock { $0.insert(id).inserted }
         guard claimedHere else {
@@ -238,20 +270,29 @@ public final class SagaEngine: Sendable {
             case .invoke:
                 try await call(driven)
             case .wait(let due):
-                emitEvent { .retryScheduled(id, at: due) }
-                try await clock.sleep(until: due)
-                let now = clock.now()
-                driven.handle(.retryDue, now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+                try await waitForRetry(driven, due: due)
             case .runChild:
                 try await runChild(of: driven)
             case .finished(let status):
                 emitEvent { .finished(id, status: status) }
-                return driven.instance
+                return
             case .rejected(let reason):
-                throw EngineError.rejected(reason)
+                throw rejection(reason)
             }
         }
     }
+
+    /// Sleeps until a scheduled retry is due, then handles it.
+    @inline(never)
+    func waitForRetry(_ driven: DrivenInstance, due: Date) async throws {
+        emitEvent { .retryScheduled(driven.id, at: due) }
+        try await clock.sleep(until: due)
+        let now = clock.now()
+        driven.handle(.retryDue, now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
+    }
+
+    @inline(never)
+    func rejection(_ reason: String) -> EngineError { .rejected(reason) }
 
     /// Persists the transition of the decision to perform, if it has one.
     @inline(never)
@@ -315,15 +356,39 @@ public final class SagaEngine: Sendable {
     /// workflow's `services` entry, else a registered local action.
     @inline(never)
     func invoke(_ invocation: Invocation, services: [String: ServiceBinding]) async -> ActionOutcome {
-        let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
-        let handler: any ActionHandler
-        switch self.handler(for: invocation, binding: binding) {
-        case .success(let found): handler = found
+        switch resolve(invocation, services: services) {
+        case .success(let resolved): return await resolved.invoke(invocation, engine: self)
         case .failure(let failure): return .failure(failure)
         }
-        let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
-        guard let timeout, timeout > 0 else { return await handler.invoke(invocation, binding: binding) }
-        return await invoke(invocation, binding: binding, handler: handler, timeout: timeout)
+    }
+
+    /// A call's handler, binding and deadline, on the heap: the frames that wait for the
+    /// call then hold one reference instead of a binding and an existential.
+    final class ResolvedCall: Sendable {
+        let handler: any ActionHandler
+        let binding: ServiceBinding?
+        let timeout: Double?
+
+        init(handler: any ActionHandler, binding: ServiceBinding?, timeout: Double?) {
+            self.handler = handler
+            self.binding = binding
+            self.timeout = timeout
+        }
+
+        func invoke(_ invocation: Invocation, engine: SagaEngine) async -> ActionOutcome {
+            guard let timeout, timeout > 0 else { return await handler.invoke(invocation, binding: binding) }
+            return await engine.invoke(invocation, binding: binding, handler: handler, timeout: timeout)
+        }
+    }
+
+    /// The binding (the engine's override, else the workflow's `services` entry, else a
+    /// registered local action) and handler of `invocation`, or why it cannot be called.
+    @inline(never)
+    func resolve(_ invocation: Invocation, services: [String: ServiceBinding]) -> Result<ResolvedCall, ActionFailure> {
+        let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
+        return handler(for: invocation, binding: binding).map {
+            ResolvedCall(handler: $0, binding: binding, timeout: invocation.timeoutSeconds ?? binding?.timeoutSeconds)
+        }
     }
 
     /// The handler for `invocation`, or why there is none.
@@ -405,8 +470,8 @@ public final class SagaEngine: Sendable {
         let driven = starting(workflow, id: request.childID, input: request.input, businessKey: nil,
                               parentID: parent.id, parentStepSeq: request.parentSeq)
         _ = try await createInstance(driven)
-        let record = try await drive(driven, alreadyApplied: true)
-        return outcome(of: record)
+        try await drive(driven, alreadyApplied: true)
+        return outcome(of: driven.instance)
     }
 
     func outcome(of record: InstanceRecord) -> ChildOutcome {

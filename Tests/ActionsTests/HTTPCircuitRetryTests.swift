@@ -60,12 +60,7 @@ struct HTTPCircuitRetryTests {
             let clock = ManualClock()
             let configuration = HTTPTest.configuration(environment: ["SHOP_URL": server.baseURL])
             try await HTTPTest.withAction(configuration, clock: clock) { http in
-                let engine = SagaEngine(store: InMemoryInstanceStore(), clock: clock,
-                                        owner: LeaseOwner(host: "test", pid: 1, nonce: "circuit-retry"))
-                engine.setHandler(http, for: .http)
-                let compiled = WorkflowPipeline.compile(text: Self.yaml, path: "refund-after-outage.yaml")
-                let workflow = try #require(compiled.workflow, "\(compiled.diagnostics)")
-                engine.register(workflow, source: Self.yaml)
+                let (engine, workflow) = try HTTPTest.engine(http, clock: clock, yaml: Self.yaml, path: "refund-after-outage.yaml")
 
                 let id = "circuit-retry-1"
                 let opened = clock.now()

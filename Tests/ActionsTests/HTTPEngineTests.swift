@@ -63,12 +63,7 @@ struct HTTPEngineTests {
             let clock = ManualClock()
             let configuration = HTTPTest.configuration(environment: ["SHOP_URL": server.baseURL, "SHOP_TOKEN": "tok-0b8e61f4"])
             try await HTTPTest.withAction(configuration) { http in
-                let engine = SagaEngine(store: InMemoryInstanceStore(), clock: clock,
-                                        owner: LeaseOwner(host: "test", pid: 1, nonce: "http"))
-                engine.setHandler(http, for: .http)
-                let compiled = WorkflowPipeline.compile(text: Self.yaml, path: "http-checkout.yaml")
-                let workflow = try #require(compiled.workflow, "\(compiled.diagnostics)")
-                engine.register(workflow, source: Self.yaml)
+                let (engine, workflow) = try HTTPTest.engine(http, clock: clock, yaml: Self.yaml, path: "http-checkout.yaml")
 
                 let id = "http-e2e-1"
                 let run = Task { try await engine.run(workflow, input: ["productId": 42, "amount": 20], instanceID: id) }

@@ -24,6 +24,19 @@ enum HTTPTest {
         return configuration
     }
 
+    /// An engine on an in-memory store whose `http` services go through `http`, with the
+    /// workflow of `yaml` compiled and registered.
+    static func engine(_ http: HTTPAction, clock: ManualClock, yaml: String, path: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws -> (SagaEngine, Workflow) {
+        let engine = SagaEngine(store: InMemoryInstanceStore(), clock: clock,
+                                owner: LeaseOwner(host: "test", pid: 1, nonce: path))
+        engine.setHandler(http, for: .http)
+        let compiled = WorkflowPipeline.compile(text: yaml, path: path)
+        let workflow = try #require(compiled.workflow, "\(compiled.diagnostics)", sourceLocation: sourceLocation)
+        engine.register(workflow, source: yaml)
+        return (engine, workflow)
+    }
+
     /// Runs `body` with an action, then shuts the action down (also when `body` throws).
     static func withAction<T: Sendable>(_ configuration: HTTPAction.Configuration = HTTPTest.configuration(),
                                         clock: any EngineClock = SystemClock(),

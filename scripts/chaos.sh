@@ -16,6 +16,9 @@
 #   CHAOS_OUTAGE_EVERY=4s mean time between outages (a service refusing connections)
 #   CHAOS_TIMEOUT=S       give up after S seconds (default 600 + N/5)
 #   CHAOS_DIR=DIR         work directory (default: a new one under $TMPDIR); kept on failure
+#   CHAOS_DB=URL          run on PostgreSQL (postgres://…, e.g. `bash scripts/postgres.sh url`)
+#                         instead of an SQLite file: in a new schema of that database, dropped
+#                         after a success when psql is installed, kept on failure
 #   CHAOS_KEEP=1          keep the work directory after a success too
 #   SAGACTL=PATH          a built sagactl (default: `swift build --product sagactl` here)
 # The last line of output is `chaos-result {JSON}` with every figure.
@@ -61,7 +64,19 @@ if [ -n "${CHAOS_DIR:-}" ]; then
 else
   W=$(mktemp -d "${TMPDIR:-/tmp}/sagactl-chaos.XXXXXX")
 fi
-DB=$W/sagas.sqlite
+STORE=sqlite
+SCHEMA=
+if [ -n "${CHAOS_DB:-}" ]; then
+  [[ "$CHAOS_DB" =~ ^postgres(ql)?:// ]] ||
+    fail "CHAOS_DB must be a postgres:// URL (without it the run uses an SQLite file in its work directory)"
+  [[ "$CHAOS_DB" != *schema=* ]] || fail "CHAOS_DB must not name a schema: each run makes a new one"
+  # The checker judges every instance of the database: a schema of its own keeps other runs out.
+  SCHEMA=chaos_${SEED}_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+  if [[ "$CHAOS_DB" == *\?* ]]; then DB="$CHAOS_DB&schema=$SCHEMA"; else DB="$CHAOS_DB?schema=$SCHEMA"; fi
+  STORE=postgres
+else
+  DB=$W/sagas.sqlite
+fi
 export SAGACTL_DB=$DB
 
 SHOP_PID=
@@ -78,10 +93,18 @@ cleanup() {
     kill -KILL "$SHOP_PID" 2>/dev/null || true  # it did not stop within 30 s of SIGTERM
   fi
   wait 2>/dev/null || true
+  if [ -n "$SCHEMA" ]; then
+    if [ "$ok" = 1 ] && [ -z "${CHAOS_KEEP:-}" ] && command -v psql >/dev/null; then
+      psql -q "$CHAOS_DB" -c "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 ||
+        echo "chaos: could not drop schema $SCHEMA (drop it by hand)" >&2
+    else
+      echo "chaos: PostgreSQL schema kept: $SCHEMA (add schema=$SCHEMA to the URL to look at it)" >&2
+    fi
+  fi
   if [ "$ok" = 1 ] && [ -z "${CHAOS_KEEP:-}" ]; then
     rm -rf "$W"
   else
-    echo "chaos: work directory kept: $W (shop.log, worker-*.err, recover-*.json, check.json, sagas.sqlite, shop/)" >&2
+    echo "chaos: work directory kept: $W (shop.log, worker-*.err, recover-*.json, check.json, sagas.sqlite unless on PostgreSQL, shop/)" >&2
   fi
 }
 trap cleanup EXIT
@@ -90,8 +113,8 @@ trap 'echo "chaos: interrupted" >&2; exit 130' INT TERM
 STARTED=$(date +%s)
 DEADLINE=$(( STARTED + TIMEOUT ))
 RANDOM=$SEED
-echo "chaos: N=$N K=$K seed=$SEED workers=$WORKERS fault-rate=$RATE outage-every=$OUTAGE_EVERY dir=$W" >&2
-echo "chaos: replay with CHAOS_SEED=$SEED scripts/chaos.sh $N $K" >&2
+echo "chaos: N=$N K=$K seed=$SEED workers=$WORKERS fault-rate=$RATE outage-every=$OUTAGE_EVERY store=$STORE${SCHEMA:+ (schema $SCHEMA)} dir=$W" >&2
+echo "chaos: replay with CHAOS_SEED=$SEED${SCHEMA:+ CHAOS_DB=URL} scripts/chaos.sh $N $K" >&2
 
 # --- the shop: five services on free loopback ports, with faults ------------------------------
 # Inventory, orders, payments and points: 5xx, reset, dropped reply after the commit and a held
@@ -225,10 +248,10 @@ jq -e . "$W/check.json" >/dev/null 2>&1 || fail "sagactl demo check exited $chec
 SECONDS_TAKEN=$(( $(date +%s) - STARTED ))
 
 result=$(jq -c -n --slurpfile check "$W/check.json" --slurpfile faults "$W/faults.json" \
-  --argjson n "$N" --argjson k "$K" --argjson seed "$SEED" --argjson orphaned "$orphaned" \
+  --argjson n "$N" --argjson k "$K" --argjson seed "$SEED" --arg store "$STORE" --argjson orphaned "$orphaned" \
   --argjson recovered "$recovered" --argjson resolved "$resolved" --argjson seconds "$SECONDS_TAKEN" '
   ($check[0]) as $c | ($faults[0]) as $f |
-  { sagas: $n, kills: $k, seed: $seed, seconds: $seconds,
+  { sagas: $n, kills: $k, seed: $seed, store: $store, seconds: $seconds,
     statuses: ($c.sagas.statuses | with_entries(select(.value > 0))),
     faults_injected: ($f.serverErrors + $f.timeouts + $f.resets + $f.droppedReplies + $f.delayed + $f.outages),
     faults: $f,
@@ -245,7 +268,7 @@ result=$(jq -c -n --slurpfile check "$W/check.json" --slurpfile faults "$W/fault
     passed: $c.passed }')
 
 jq -r '
-  "sagas                  \(.sagas) in \(.seconds) s (seed \(.seed))",
+  "sagas                  \(.sagas) in \(.seconds) s (seed \(.seed), \(.store))",
   "statuses               \(.statuses | to_entries | map("\(.key) \(.value)") | join(", "))",
   "kills                  \(.kills) SIGKILLs of one worker, then the whole fleet",
   "faults injected        \(.faults_injected): \(.faults.serverErrors) 5xx, \(.faults.timeouts) timeouts, \(.faults.resets) resets, \(.faults.droppedReplies) dropped replies, \(.faults.delayed) slow replies, \(.faults.outages) outages (\(.faults.outageSeconds * 10 | round / 10) s refusing connections) in \(.faults.requests) requests",

@@ -102,6 +102,7 @@ enum TestPostgres {
     }
 
     /// Runs `body` on a connection of its own (outside any store), search path as configured.
+    @discardableResult
     static func admin<T: Sendable>(
         _ configuration: PostgresStore.Configuration, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {

@@ -118,7 +118,8 @@ public final class SagaEngine: Sendable {
     }
 
     /// Drives a newly created instance under the engine's lease renewal. Out of line, like
-    /// every callee of `run`: its frame is allocated for as long as the instance runs.
+    /// every callee of `run`: its frame is allocated for as long as the instance runs (and it
+    /// enters the renewal itself: `withLeaseRenewal`'s closure would add one more frame).
     @inline(never)
     func driveCreated(_ driven: DrivenInstance) async throws {
         emitStarted(driven)

@@ -129,6 +129,19 @@ enum PostgresSchema {
             ALTER TABLE steps ADD COLUMN executor text
             """,
         ]),
+        // The last change of each service's circuit breaker, for `sagactl status`.
+        ("circuits", [
+            """
+            CREATE TABLE circuits (
+                service text PRIMARY KEY,
+                phase text NOT NULL,
+                detail text NOT NULL,
+                open_until double precision,
+                changed_at double precision NOT NULL,
+                owner text NOT NULL
+            )
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { migrations.count }
@@ -138,7 +151,7 @@ enum PostgresSchema {
     static let lockKey: Int32 = 0x5341_4741
 
     /// The tables sagactl creates, to tell a database of another application from an empty one.
-    static let tables = ["definitions", "instances", "steps", "outbox"]
+    static let tables = ["definitions", "instances", "steps", "outbox", "circuits"]
 
     /// Brings the schema to `latestVersion` in one transaction holding an advisory lock, so
     /// that processes opening a new database at once do not both migrate it, and a failed

@@ -289,6 +289,39 @@ public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting
         }
     }
 
+    // MARK: Circuits
+
+    public func recordCircuit(_ record: CircuitRecord) async throws {
+        let arguments = StatementArguments([
+            record.service, record.phase, record.detail, record.openUntil?.timeIntervalSince1970,
+            record.changedAt.timeIntervalSince1970, record.owner.description,
+        ] as [(any DatabaseValueConvertible)?])
+        try await withWriter { db in
+            try db.cachedStatement(sql: Self.recordCircuitSQL).execute(arguments: arguments)
+        }
+    }
+
+    public func circuits() async throws -> [CircuitRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT service, phase, detail, open_until, changed_at, owner FROM circuits ORDER BY service"
+            ).map { row in
+                CircuitRecord(service: try row.decode(atIndex: 0), phase: try row.decode(atIndex: 1),
+                              detail: try row.decode(atIndex: 2), openUntil: try decodeDate(row, 3),
+                              changedAt: try decodeDate(row, 4) ?? missing("changed_at", "a circuit row"),
+                              owner: try parseLeaseOwner(try row.decode(atIndex: 5)))
+            }
+        }
+    }
+
+    /// One row per service; an older change arriving late leaves the newer one.
+    private static let recordCircuitSQL = """
+        INSERT INTO circuits (service, phase, detail, open_until, changed_at, owner) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (service) DO UPDATE SET phase = excluded.phase, detail = excluded.detail,
+            open_until = excluded.open_until, changed_at = excluded.changed_at, owner = excluded.owner
+        WHERE excluded.changed_at >= circuits.changed_at
+        """
+
     /// ?1 now, ?2 dead owners, ?3 new owner, ?4 lease expiry, ?5 limit.
     private static let claimSQL = """
         UPDATE instances SET lease_owner = ?3, lease_expires_at = ?4

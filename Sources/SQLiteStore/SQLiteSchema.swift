@@ -113,6 +113,17 @@ enum SQLiteSchema {
         """
         ALTER TABLE steps ADD COLUMN executor TEXT;
         """,
+        // 4: the last change of each service's circuit breaker, for `sagactl status`.
+        """
+        CREATE TABLE circuits (
+            service TEXT PRIMARY KEY NOT NULL,
+            phase TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            open_until REAL,
+            changed_at REAL NOT NULL,
+            owner TEXT NOT NULL
+        );
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -35,6 +35,36 @@ struct HTTPCommandTests {
         }
     }
 
+    @Test("A circuit that opens is logged by the executor and shown by `sagactl status` in another process",
+          arguments: TestDatabase.underTest)
+    func circuitShownByStatus(database: TestDatabase) async throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("http-circuit.yaml")
+        let workflow = Self.workflow
+            .replacingOccurrences(of: "Name: http-cli", with: "Name: http-circuit")
+            .replacingOccurrences(of: "TimeoutSeconds: 5 }",
+                                  with: "TimeoutSeconds: 5, CircuitBreaker: { FailureThreshold: 1, OpenSeconds: 600 } }")
+        try workflow.write(to: file, atomically: true, encoding: .utf8)
+        try await database.run(in: dir) {
+            let db = TestDatabase.location(in: dir)
+            let run = try await CLI.run(["run", file.path, "--db", db, "--json"], environment: ["SVC_URL": "http://127.0.0.1:1"])
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("circuit of service 'svc': closed → open until"), "\(run.stderr)")
+            let instance = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let id = try #require(instance["id"] as? String)
+
+            let status = try await CLI.run(["status", id, "--db", db])
+            #expect(status.stdout.contains("circuits      svc: open until "), "\(status.stdout)")
+            let json = try await CLI.run(["status", id, "--db", db, "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let circuits = try #require(object["circuits"] as? [[String: Any]])
+            #expect(circuits.count == 1)
+            #expect(circuits.first?["service"] as? String == "svc")
+            #expect(circuits.first?["phase"] as? String == "open")
+            #expect(circuits.first?["open_until"] is String)
+        }
+    }
+
     @Test("Closers run once, newest first, and their errors are returned")
     func closers() async {
         let resources = CommandResources()
@@ -52,7 +82,7 @@ struct HTTPCommandTests {
         #expect(order.get() == ["second", "first"])
     }
 
-    @Test("EngineSetup registers the http client's shutdown in the command's scope, and only there")
+    @Test("EngineSetup registers the http client's shutdown and the circuit log's last writes in the command's scope, and only there")
     func engineSetupRegisters() async throws {
         let store = InMemoryInstanceStore()
         let scoped = CommandResources()
@@ -60,7 +90,7 @@ struct HTTPCommandTests {
         CommandResources.$current.withValue(scoped) {
             _ = EngineSetup.make(store: store, services: [:])
         }
-        #expect(scoped.pendingCount == 1)
+        #expect(scoped.pendingCount == 2)
         #expect(other.pendingCount == 0)
         #expect(await scoped.close().isEmpty)
         #expect(scoped.pendingCount == 0)

@@ -15,6 +15,7 @@ public actor InMemoryInstanceStore: InstanceStore {
     /// Step rows by instance, then by seq.
     private var stepRows: [InstanceID: [Int: StepRecord]] = [:]
     private var outbox: [String: OutboxMessage] = [:]
+    private var circuitRows: [String: CircuitRecord] = [:]
 
     public init() {}
 
@@ -112,6 +113,17 @@ public actor InMemoryInstanceStore: InstanceStore {
         message.lastError = nil
         outbox[id] = message
         return message
+    }
+
+    // MARK: Circuits
+
+    public func recordCircuit(_ record: CircuitRecord) {
+        if let stored = circuitRows[record.service], stored.changedAt > record.changedAt { return }
+        circuitRows[record.service] = record
+    }
+
+    public func circuits() -> [CircuitRecord] {
+        circuitRows.values.sorted { $0.service < $1.service }
     }
 
     public func instance(id: InstanceID) -> InstanceRecord? {

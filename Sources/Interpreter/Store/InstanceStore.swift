@@ -229,6 +229,15 @@ public protocol InstanceStore: Sendable {
     /// `StoreError.failure` when it is not failed.
     func retryOutbox(id: String, now: Date) async throws -> OutboxMessage?
 
+    // MARK: Circuits
+
+    /// Records a change of a service's circuit. Keeps one row per service: the change with the
+    /// latest `changedAt` (a change older than the stored one is ignored).
+    func recordCircuit(_ record: CircuitRecord) async throws
+
+    /// The last recorded change of every service's circuit, by service name.
+    func circuits() async throws -> [CircuitRecord]
+
     /// The earliest `wakeAt` (possibly already past) among non-terminal instances that have no
     /// lease owner, to let a worker sleep. Instances whose lease merely expired are found by
     /// `claim`, which a worker also runs when leases expire.

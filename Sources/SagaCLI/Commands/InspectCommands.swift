@@ -51,8 +51,11 @@ struct StatusCommand: AsyncParsableCommand {
             throw CommandFailure("no instance \(id) in \(database.path)", hint: "`sagactl list` shows the instances", code: SagaExit.usage)
         }
         let steps = try await store.steps(of: id)
+        let circuits = try await Self.circuits(of: r, in: store)
         if output.json {
-            Terminal.out(RecordJSON.instance(r, steps: steps).jsonString(pretty: true) + "\n")
+            guard case .object(var object) = RecordJSON.instance(r, steps: steps) else { preconditionFailure("an instance is an object") }
+            object["circuits"] = .array(circuits.map(RecordJSON.circuit))
+            Terminal.out(JSONValue.object(object).jsonString(pretty: true) + "\n")
             throw ExitCode(SagaExit.code(for: r.status))
         }
         var lines = [
@@ -72,8 +75,29 @@ struct StatusCommand: AsyncParsableCommand {
         lines.append("steps         \(steps.filter { $0.phase == .forward }.count) forward, \(steps.filter { $0.phase == .compensation }.count) compensation rows")
         lines.append("input         \(r.input.jsonString())")
         lines.append("context       \(r.context.jsonString())")
+        for (index, circuit) in circuits.enumerated() {
+            lines.append((index == 0 ? "circuits      " : "              ") + "\(circuit.service): \(circuit.detail) "
+                + "(since \(TextTable.time(circuit.changedAt)), in \(circuit.owner))")
+        }
         Terminal.out(lines.joined(separator: "\n") + "\n")
         throw ExitCode(SagaExit.code(for: r.status))
+    }
+
+    /// The last recorded circuit change of each service the instance's workflow calls (of
+    /// every service with one, when the stored definition does not compile with this build).
+    static func circuits(of record: InstanceRecord, in store: any InstanceStore) async throws -> [CircuitRecord] {
+        let recorded = try await store.circuits()
+        if recorded.isEmpty { return [] }
+        let workflow: Workflow
+        do {
+            workflow = try await SagaEngine(store: store).workflow(fingerprint: record.definitionFingerprint)
+        } catch is EngineError {
+            return recorded
+        }
+        let called = Set(workflow.states.compactMap { state -> String? in
+            if case .serviceTask(let spec) = state.kind { spec.serviceName } else { nil }
+        })
+        return recorded.filter { called.contains($0.service) }
     }
 }
 

@@ -16,11 +16,16 @@ enum EngineSetup {
         BuiltInServices.register(on: engine)
         let http = HTTPAction()
         CommandResources.current?.onClose { try await http.shutdown() }
-        // Every change of a service's circuit is logged; failed-fast calls carry CircuitOpen
-        // into the step's history, where `sagactl status` and `history` show it.
+        // Every change of a service's circuit is logged and recorded in the store, where
+        // `sagactl status` shows it; failed-fast calls carry CircuitOpen into the step's history.
+        let circuits = CircuitLog(store: store, owner: engine.owner) { error in
+            Terminal.err("warning: could not record a circuit change in the database: \(error)\n")
+        }
+        CommandResources.current?.onClose { await circuits.close() }
         http.observeCircuits { change in
             let colour = Terminal.colourErr
             Terminal.err(Terminal.paint("circuit", "1;33", enabled: colour) + " \(change)\n")
+            circuits.record(change)
         }
         engine.setHandler(http, for: .http)
         engine.setServiceBindings(services)

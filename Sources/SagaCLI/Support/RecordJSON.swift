@@ -40,6 +40,17 @@ enum RecordJSON {
         return .object(object)
     }
 
+    static func circuit(_ c: CircuitRecord) -> JSONValue {
+        .object([
+            "service": .string(c.service),
+            "phase": .string(c.phase),
+            "detail": .string(c.detail),
+            "open_until": date(c.openUntil),
+            "changed_at": date(c.changedAt),
+            "owner": .string(c.owner.description),
+        ])
+    }
+
     static func step(_ s: StepRecord) -> JSONValue {
         .object([
             "seq": .int(s.seq),

@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "ActionsTests",
             dependencies: [
-                "Actions", "Interpreter", "StateLang", "DemoShop",
+                "Actions", "Interpreter", "StateLang", "DemoShop", "SQLiteStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

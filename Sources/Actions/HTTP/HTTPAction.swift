@@ -142,8 +142,8 @@ public final class HTTPAction: ActionHandler, Sendable {
         let (outcome, verdict) = await perform(plan, invocation: invocation)
         if let ticket { breakers.record(verdict, service: service, ticket: ticket) }
         switch outcome {
-        case .success:
-            return outcome
+        case .success(let result):
+            return .success(plan.redactor(result))
         case .failure(let failure):
             return .failure(ActionFailure(failure.name, plan.redactor(failure.message)))
         }

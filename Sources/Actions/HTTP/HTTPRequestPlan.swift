@@ -123,6 +123,19 @@ struct Redactor: Sendable {
         self.secrets = Array(Set(long + escaped)).sorted { $0.count > $1.count }
     }
 
+    /// `value` with the secrets removed from its strings and keys: a reply that echoes a
+    /// token must not put it into the instance's context and history.
+    func callAsFunction(_ value: JSONValue) -> JSONValue {
+        if secrets.isEmpty { return value }
+        switch value {
+        case .string(let text): return .string(self(text))
+        case .array(let items): return .array(items.map { self($0) })
+        case .object(let fields):
+            return .object(Dictionary(fields.map { (self($0.key), self($0.value)) }, uniquingKeysWith: { first, _ in first }))
+        case .null, .bool, .int, .double: return value
+        }
+    }
+
     func callAsFunction(_ text: String) -> String {
         var text = text
         for secret in secrets where text.contains(secret) {

@@ -32,7 +32,7 @@ struct DemoTourCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Checkouts to run.") var sagas = 300
     @Option(name: .long, help: "Checkouts in flight at once.") var concurrency = 32
-    @Option(name: .long, help: "Probability of an injected network fault (5xx, timeout, refused, dropped reply) per call.")
+    @Option(name: .long, help: "Probability of an injected fault per call to inventory, orders, payments and points (an HTTP 5xx, a reply dropped after the commit, or a connection reset, in equal shares).")
     var faultRate = 0.05
     @Option(name: .long, help: ArgumentHelp("Keep the databases in this directory (default: a temporary one, removed).", valueName: "dir"))
     var directory: String?

@@ -107,6 +107,76 @@ struct InstanceStatusTests {
         #expect(h.status == .unknown)
     }
 
+    /// A read-only state whose `Status` maps every error to SU and that has no Catch: the
+    /// instance ends on the error with every row SU, so the terminating error decides (§4.3).
+    static func mappedToSU(withUpdateFirst: Bool) -> String {
+        """
+        Name: s
+        StartState: \(withUpdateFirst ? "Up" : "Read")
+        States:
+          Up: { Type: ServiceTask, ServiceName: s, ServiceMethod: up, IsForUpdate: true, CompensateState: Down, Next: Read }
+          Read:
+            Type: ServiceTask
+            ServiceName: s
+            ServiceMethod: read
+            Status: { "$Exception{Throwable}": SU, "[ok] == true": SU }
+            Next: After
+          After: { Type: ServiceTask, ServiceName: s, ServiceMethod: after, Next: Done }
+          Done: { Type: Succeed }
+          Down: { Type: ServiceTask, ServiceName: s, ServiceMethod: down }
+        """
+    }
+
+    @Test("Every state SU, ended by an error, no successful update: failed")
+    func terminatingErrorWithoutUpdate() throws {
+        var h = MachineHarness(try compileWorkflow(Self.mappedToSU(withUpdateFirst: false)))
+        h.fail("Read", "ActionError.Broken")
+        let end = h.run()
+        guard case .finished(.failed) = end else { Issue.record("ended \(end)"); return }
+        #expect(h.machine.steps.map(\.status) == [.succeeded])
+        #expect(h.callOrder == ["Read"])
+        #expect(h.machine.instance.failure?.name == "ActionError.Broken")
+        #expect(h.machine.instance.forwardStatus == .failed)
+    }
+
+    @Test("Every state SU, ended by an error after a successful update: unknown")
+    func terminatingErrorAfterUpdate() throws {
+        var h = MachineHarness(try compileWorkflow(Self.mappedToSU(withUpdateFirst: true)))
+        h.fail("Read", "ActionError.Broken")
+        h.run()
+        #expect(h.machine.steps.map(\.status) == [.succeeded, .succeeded])
+        #expect(h.callOrder == ["Up", "Read"])
+        #expect(h.machine.instance.forwardStatus == .unknown)
+        #expect(h.status == .unknown)
+    }
+
+    @Test("Every state SU, ended by a Timeout: unknown, as Seata's read timeout (decision 0023)",
+          arguments: [("Timeout", InstanceStatus.unknown), ("ConnectionRefused", .failed), ("CircuitOpen", .failed),
+                      ("NetworkError", .failed), ("HTTP.5xx", .failed)])
+    func terminatingTimeout(error: String, expected: InstanceStatus) throws {
+        var h = MachineHarness(try compileWorkflow(Self.mappedToSU(withUpdateFirst: false)))
+        h.fail("Read", error)
+        h.run()
+        #expect(h.machine.steps.map(\.status) == [.succeeded])
+        #expect(h.status == expected, "\(error)")
+        #expect(h.machine.instance.failure?.name == error)
+    }
+
+    @Test("A Fail state's ErrorCode is not an error to classify: Fail with ErrorCode Timeout and no update is failed")
+    func failStateCodeIsNotAnError() throws {
+        let yaml = """
+            Name: s
+            StartState: Read
+            States:
+              Read: { Type: ServiceTask, ServiceName: s, ServiceMethod: read, Next: Stop }
+              Stop: { Type: Fail, ErrorCode: Timeout }
+            """
+        var h = MachineHarness(try compileWorkflow(yaml))
+        h.run()
+        #expect(h.status == .failed)
+        #expect(h.machine.instance.failure?.name == "Timeout")
+    }
+
     @Test("A Choice with no match and no Default fails the instance")
     func choiceWithoutMatch() throws {
         let yaml = """

@@ -16,16 +16,15 @@ enum ValidatorTestSupport {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures/validator")
     }
 
-    /// Loads text and, when it lowers to a workflow, validates it: every diagnostic the
-    /// front end produces for the file, as `sagactl validate` shows them.
+    /// Every diagnostic the whole front end (read → lower → validate → compile) produces for
+    /// the text, as `sagactl validate` shows them; the compiler is where expressions are parsed
+    /// (SL05xx).
     static func diagnose(text: String, path: String, options: ValidationOptions = .init()) -> [Diagnostic] {
-        let loaded = WorkflowLoader.load(text: text, path: path)
-        return loaded.diagnostics + (loaded.syntax.map { Validator.validate($0, options: options) } ?? [])
+        WorkflowPipeline.compile(text: text, path: path, options: options).diagnostics
     }
 
     static func diagnose(path: String, options: ValidationOptions = .init()) -> [Diagnostic] {
-        let loaded = WorkflowLoader.load(path: path)
-        return loaded.diagnostics + (loaded.syntax.map { Validator.validate($0, options: options) } ?? [])
+        WorkflowPipeline.compile(path: path, options: options).diagnostics
     }
 
     /// Diagnostics rendered as a compiler prints them, for failure messages.

@@ -86,13 +86,16 @@ public struct WorkflowCompiler {
                 task: task, serviceName: state.serviceName?.value ?? "", serviceMethod: state.serviceMethod?.value ?? "",
                 serviceType: state.serviceType?.value, isAsync: state.isAsync?.value ?? false))
         case .scriptTask:
-            guard let task = compileTask(state) else { return nil }
+            // The script is parsed even when the task part failed, so that its errors are
+            // reported together with the others.
+            let task = compileTask(state)
             let scriptType = state.scriptType?.value ?? "groovy"
             var script: Expr?
             if scriptType == "expression", let content = state.scriptContent {
                 script = parseExpression(content.value, at: content.range, isKey: false)
                 if script == nil { return nil }
             }
+            guard let task else { return nil }
             return .scriptTask(ScriptTaskSpec(task: task, script: script, scriptType: scriptType))
         case .subStateMachine:
             guard let task = compileTask(state) else { return nil }
@@ -104,12 +107,13 @@ public struct WorkflowCompiler {
             var branches: [ChoiceBranch] = []
             var ok = true
             for choice in state.choices?.value ?? [] {
-                guard let expression = choice.expression, let nextName = choice.next, let next = index[nextName.value]
+                // Parse the expression before looking at `Next`: an entry whose `Next` is
+                // missing or unknown (reported by the loader and the validator) still gets
+                // its expression's errors reported.
+                let condition = choice.expression.flatMap { parseCondition($0.value, at: $0.range, isKey: false) }
+                guard let expression = choice.expression, let condition,
+                      let nextName = choice.next, let next = index[nextName.value]
                 else { ok = false; continue }
-                guard let condition = parseCondition(expression.value, at: expression.range, isKey: false) else {
-                    ok = false
-                    continue
-                }
                 branches.append(ChoiceBranch(condition: condition, text: expression.value, next: next, range: expression.range))
             }
             let defaultNext = state.defaultNext.flatMap { index[$0.value] }
@@ -133,11 +137,9 @@ public struct WorkflowCompiler {
         }
         var status: [StatusRule] = []
         for rule in state.status?.value ?? [] {
-            guard let code = StatusCode(rawValue: rule.code.value) else { ok = false; continue }
-            guard let condition = parseCondition(rule.condition.value, at: rule.condition.range, isKey: true) else {
-                ok = false
-                continue
-            }
+            // The condition is parsed even when the code is wrong (the validator reports that).
+            let condition = parseCondition(rule.condition.value, at: rule.condition.range, isKey: true)
+            guard let code = StatusCode(rawValue: rule.code.value), let condition else { ok = false; continue }
             status.append(StatusRule(condition: condition, text: rule.condition.value, status: code, range: rule.condition.range))
         }
         var retry: [RetryPolicy] = []

@@ -128,6 +128,42 @@ import Testing
         })
     }
 
+    /// Each kind of reference says which key it is and suggests the state meant, at the
+    /// misspelt name.
+    @Test func catchChoiceAndDefaultTargetsSuggestTheClosestStateName() throws {
+        let text = """
+            StartState: Pay
+            States:
+              Pay:
+                Type: ServiceTask
+                ServiceName: payments
+                ServiceMethod: pay
+                Catch:
+                  - Exceptions: [Throwable]
+                    Next: Faild
+                Next: Route
+              Route:
+                Type: Choice
+                Choices:
+                  - Expression: "[ok]"
+                    Next: Dnoe
+                Default: Don
+              Done:
+                Type: Succeed
+              Failed:
+                Type: Fail
+            """
+        let diagnostics = Validator.validate(try Self.workflow(text)).filter { $0.code == .unknownNextState }
+        #expect(diagnostics.map(\.message) == [
+            "'Catch[0].Next' of 'Pay' names 'Faild', which is not a state; did you mean 'Failed'?",
+            "'Choices[0].Next' of 'Route' names 'Dnoe', which is not a state; did you mean 'Done'?",
+            "'Default' of 'Route' names 'Don', which is not a state; did you mean 'Done'?",
+        ])
+        #expect(diagnostics.map { $0.range.map { "\($0.start)" } } == ["9:15", "15:15", "16:14"])
+        // With a suggestion there is no generic hint to add a state.
+        #expect(diagnostics.allSatisfy { $0.hint == nil })
+    }
+
     @Test(arguments: [("SUCCEEDED", "SU"), ("success", "SU"), ("FAILED", "FA"), ("UNKNOWN", "UN"), ("SX", "SU")])
     func statusLongFormsSuggestTheCode(_ written: String, _ code: String) throws {
         let diagnostics = Validator.validate(try Self.workflow("""

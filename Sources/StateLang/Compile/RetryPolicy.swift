@@ -11,13 +11,13 @@ public struct RetryPolicy: Sendable, Hashable {
     public var intervalSeconds: Double
     /// Retries (not calls) allowed by this entry. Default 3.
     public var maxAttempts: Int
-    /// Multiplier per retry; values below 1 are treated as 1.
+    /// Multiplier per retry; values below 1 are treated as 1. Default 1 (decision 0009).
     public var backoffRate: Double
     public var maxDelaySeconds: Double?
     public var jitter: Jitter
 
     public init(exceptions: [String] = [], intervalSeconds: Double = 1, maxAttempts: Int = 3,
-                backoffRate: Double = 2, maxDelaySeconds: Double? = nil, jitter: Jitter = .none) {
+                backoffRate: Double = 1, maxDelaySeconds: Double? = nil, jitter: Jitter = .none) {
         self.exceptions = exceptions
         self.intervalSeconds = intervalSeconds
         self.maxAttempts = maxAttempts

@@ -184,7 +184,7 @@ public struct WorkflowCompiler {
                 let leaf = try LeafExpression.parse(text)
                 if case .exception(_, true) = leaf {
                     bag.add(.lowercaseExceptionExpression, "'$exception{' is accepted; the correct spelling is '$Exception{'",
-                            at: SourceRange(at: start, length: 10))
+                            at: SourceRange(at: start, length: "$exception{".count))
                 }
                 return .expression(leaf, text: text, range: SourceRange(at: start, length: text.unicodeScalars.count))
             } catch {

@@ -2,37 +2,135 @@ import Foundation
 import StateLang
 
 /// One call of a service method by a task state, as handed to an `ActionHandler`.
-public struct Invocation: Sendable, Hashable {
-    public var instanceID: InstanceID
-    public var stateName: String
-    public var serviceName: String
-    public var serviceMethod: String
-    public var serviceType: String?
+public struct Invocation: Sendable, Hashable, CustomReflectable {
+    public var instanceID: InstanceID {
+        get { box.fields.instanceID }
+        _modify {
+            makeUnique()
+            yield &box.fields.instanceID
+        }
+    }
+    public var stateName: String {
+        get { box.fields.stateName }
+        _modify {
+            makeUnique()
+            yield &box.fields.stateName
+        }
+    }
+    public var serviceName: String {
+        get { box.fields.serviceName }
+        _modify {
+            makeUnique()
+            yield &box.fields.serviceName
+        }
+    }
+    public var serviceMethod: String {
+        get { box.fields.serviceMethod }
+        _modify {
+            makeUnique()
+            yield &box.fields.serviceMethod
+        }
+    }
+    public var serviceType: String? {
+        get { box.fields.serviceType }
+        _modify {
+            makeUnique()
+            yield &box.fields.serviceType
+        }
+    }
     /// The evaluated `Input`: one element → that element, several → an array, none → null.
-    public var input: JSONValue
+    public var input: JSONValue {
+        get { box.fields.input }
+        _modify {
+            makeUnique()
+            yield &box.fields.input
+        }
+    }
     /// Stable for every attempt and recovery of one logical step; compensations have their own.
-    public var idempotencyKey: String
+    public var idempotencyKey: String {
+        get { box.fields.idempotencyKey }
+        _modify {
+            makeUnique()
+            yield &box.fields.idempotencyKey
+        }
+    }
     /// 1 for the first call of this step, 2 for the first retry, ...
-    public var attempt: Int
-    public var phase: StepPhase
+    public var attempt: Int {
+        get { box.fields.attempt }
+        _modify {
+            makeUnique()
+            yield &box.fields.attempt
+        }
+    }
+    public var phase: StepPhase {
+        get { box.fields.phase }
+        _modify {
+            makeUnique()
+            yield &box.fields.phase
+        }
+    }
     /// Deadline for this call, in seconds (the state's `TimeoutSeconds`), if any.
-    public var timeoutSeconds: Double?
-    public var isAsync: Bool
+    public var timeoutSeconds: Double? {
+        get { box.fields.timeoutSeconds }
+        _modify {
+            makeUnique()
+            yield &box.fields.timeoutSeconds
+        }
+    }
+    public var isAsync: Bool {
+        get { box.fields.isAsync }
+        _modify {
+            makeUnique()
+            yield &box.fields.isAsync
+        }
+    }
+
+    struct Fields: Sendable, Hashable {
+        var instanceID: InstanceID
+        var stateName: String
+        var serviceName: String
+        var serviceMethod: String
+        var serviceType: String?
+        var input: JSONValue
+        var idempotencyKey: String
+        var attempt: Int
+        var phase: StepPhase
+        var timeoutSeconds: Double?
+        var isAsync: Bool
+    }
+
+    /// Mutated only after `makeUnique`, which copies it first unless this value is its only holder.
+    final class Box: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    /// The fields live on the heap, like `InstanceRecord`'s: every frame that waits for a call
+    /// holds the invocation, and inline it made those frames too large to share a task
+    /// allocator slab.
+    private var box: Box
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+    }
 
     public init(instanceID: InstanceID, stateName: String, serviceName: String, serviceMethod: String,
                 serviceType: String? = nil, input: JSONValue, idempotencyKey: String, attempt: Int,
                 phase: StepPhase, timeoutSeconds: Double? = nil, isAsync: Bool = false) {
-        self.instanceID = instanceID
-        self.stateName = stateName
-        self.serviceName = serviceName
-        self.serviceMethod = serviceMethod
-        self.serviceType = serviceType
-        self.input = input
-        self.idempotencyKey = idempotencyKey
-        self.attempt = attempt
-        self.phase = phase
-        self.timeoutSeconds = timeoutSeconds
-        self.isAsync = isAsync
+        box = Box(Fields(instanceID: instanceID, stateName: stateName, serviceName: serviceName, serviceMethod: serviceMethod, serviceType: serviceType, input: input, idempotencyKey: idempotencyKey, attempt: attempt, phase: phase, timeoutSeconds: timeoutSeconds, isAsync: isAsync))
+    }
+
+    public static func == (lhs: Invocation, rhs: Invocation) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
+    }
+
+    /// The fields, as if they were stored inline.
+    public var customMirror: Mirror {
+        Mirror(self, children: Mirror(reflecting: box.fields).children, displayStyle: .struct)
     }
 }
 
@@ -90,22 +188,38 @@ public final class LocalActions: ActionHandler, Sendable {
     }
 
     public func invoke(_ invocation: Invocation, binding: ServiceBinding?) async -> ActionOutcome {
-        let body = table.withLock {
-            $0.byMethod[invocation.serviceName + "." + invocation.serviceMethod] ?? $0.byService[invocation.serviceName]
-        }
-        guard let body else {
-            return .failure(ActionFailure(
-                ErrorName("ActionError.NotRegistered"),
-                "no local action is registered for \(invocation.serviceName).\(invocation.serviceMethod)"))
-        }
+        // The lookup and the error mapping are out of line: what they build would otherwise
+        // take room in this frame, which stays allocated while the body runs.
+        guard let body = body(for: invocation) else { return Self.notRegistered(invocation) }
         do {
             return .success(try await body(invocation))
-        } catch let failure as ActionFailure {
-            return .failure(failure)
-        } catch is CancellationError {
-            return .failure(ActionFailure(.timeout, "the call was cancelled"))
         } catch {
-            return .failure(ActionFailure(.action(String(describing: type(of: error))), String(describing: error)))
+            return Self.outcome(of: error)
+        }
+    }
+
+    @inline(never)
+    func body(for invocation: Invocation) -> Body? {
+        table.withLock {
+            $0.byMethod[invocation.serviceName + "." + invocation.serviceMethod] ?? $0.byService[invocation.serviceName]
+        }
+    }
+
+    @inline(never)
+    static func notRegistered(_ invocation: Invocation) -> ActionOutcome {
+        .failure(ActionFailure(
+            ErrorName("ActionError.NotRegistered"),
+            "no local action is registered for \(invocation.serviceName).\(invocation.serviceMethod)"))
+    }
+
+    /// A thrown `ActionFailure` keeps its name; a cancellation is a `Timeout`; anything else is
+    /// `ActionError.<type name>`.
+    @inline(never)
+    static func outcome(of error: any Error) -> ActionOutcome {
+        switch error {
+        case let failure as ActionFailure: .failure(failure)
+        case is CancellationError: .failure(ActionFailure(.timeout, "the call was cancelled"))
+        default: .failure(ActionFailure(.action(String(describing: type(of: error))), String(describing: error)))
         }
     }
 }

@@ -33,6 +33,11 @@ final class DrivenInstance {
     var id: InstanceID { machine.instance.id }
     var instance: InstanceRecord { machine.instance }
     var workflow: Workflow { machine.workflow }
+    /// The workflow's service bindings (out of line: a `Workflow` temporary would take its
+    /// size in the async frame that asks).
+    var services: [String: ServiceBinding] {
+        @inline(never) get { machine.workflow.services }
+    }
     var transition: Transition? { decision.transition }
 
     @inline(never)
@@ -43,6 +48,19 @@ final class DrivenInstance {
         case .runChild: .runChild
         case .finished(let status): .finished(status)
         case .rejected(let reason): .rejected(reason)
+        }
+    }
+
+    /// What `next` is, without its payload (for the frame that loops over the steps).
+    enum Step { case invoke, wait, runChild, finished, rejected }
+
+    var step: Step {
+        switch decision.action {
+        case .invoke: .invoke
+        case .wait: .wait
+        case .runChild: .runChild
+        case .finished: .finished
+        case .rejected: .rejected
         }
     }
 

@@ -257,35 +257,48 @@ public final class SagaEngine: Sendable {
     /// was 8.4 KB with them inlined).
     @inline(never)
     func drive(_ driven: DrivenInstance, alreadyApplied: Bool) async throws {
-        let id = driven.id
-        let claimedHere = held.withLock { $0.insert(id).inserted }
-        guard claimedHere else {
-            throw EngineError.rejected("instance \(id) is already being driven by this process")
-        }
-        defer { held.withLock { _ = $0.remove(id) } }
+        try claimDriving(driven)
+        defer { releaseDriving(driven) }
         var applied = alreadyApplied
         while true {
             if !applied { try await applyTransition(of: driven) }
             applied = false
-            switch driven.next {
-            case .invoke:
-                try await call(driven)
-            case .wait(let due):
-                try await waitForRetry(driven, due: due)
-            case .runChild:
-                try await runChild(of: driven)
-            case .finished(let status):
-                emitEvent { .finished(id, status: status) }
+            switch driven.step {
+            case .invoke: try await call(driven)
+            case .wait: try await waitForRetry(driven)
+            case .runChild: try await runChild(of: driven)
+            case .finished:
+                emitFinished(driven)
                 return
-            case .rejected(let reason):
-                throw rejection(reason)
+            case .rejected: throw rejection(driven)
             }
         }
     }
 
+    /// Records that this engine drives `driven`; refuses a second driver in this process.
+    @inline(never)
+    func claimDriving(_ driven: DrivenInstance) throws {
+        let id = driven.id
+        guard held.withLock({ $0.insert(id).inserted }) else {
+            throw EngineError.rejected("instance \(id) is already being driven by this process")
+        }
+    }
+
+    @inline(never)
+    func releaseDriving(_ driven: DrivenInstance) {
+        let id = driven.id
+        held.withLock { _ = $0.remove(id) }
+    }
+
+    @inline(never)
+    func emitFinished(_ driven: DrivenInstance) {
+        if case .finished(let status) = driven.next { emit(.finished(driven.id, status: status)) }
+    }
+
     /// Sleeps until a scheduled retry is due, then handles it.
     @inline(never)
-    func waitForRetry(_ driven: DrivenInstance, due: Date) async throws {
+    func waitForRetry(_ driven: DrivenInstance) async throws {
+        guard case .wait(let due) = driven.next else { return }
         emitEvent { .retryScheduled(driven.id, at: due) }
         try await clock.sleep(until: due)
         let now = clock.now()
@@ -293,7 +306,10 @@ public final class SagaEngine: Sendable {
     }
 
     @inline(never)
-    func rejection(_ reason: String) -> EngineError { .rejected(reason) }
+    func rejection(_ driven: DrivenInstance) -> EngineError {
+        if case .rejected(let reason) = driven.next { return .rejected(reason) }
+        return .rejected("instance \(driven.id) was not rejected")
+    }
 
     /// Persists the transition of the decision to perform, if it has one.
     @inline(never)
@@ -305,17 +321,29 @@ public final class SagaEngine: Sendable {
         driven.transitionApplied()
     }
 
-    /// Makes the call of an `.invoke` decision and handles its outcome.
+    /// Makes the call of an `.invoke` decision and handles its outcome. This frame and the
+    /// call's stay allocated while the action runs: they hold references only (the call's
+    /// invocation, binding and start time are in `ResolvedCall`).
     @inline(never)
     func call(_ driven: DrivenInstance) async throws {
-        let invocation = driven.invocation!
-        emitCalling(driven.id, invocation)
-        let started = clock.now()
-        let outcome = await invoke(invocation, services: driven.workflow.services)
+        let call = prepareCall(driven)
+        let outcome = await call.invoke(engine: self)
         // A cancelled executor stops here without recording anything: the call's
         // outcome is unknown to it, and recovery makes the call again with its key.
         try Task.checkCancellation()
-        emitCalled(driven.id, invocation, outcome, seconds: clock.now().timeIntervalSince(started))
+        finish(call, outcome, of: driven)
+    }
+
+    @inline(never)
+    func prepareCall(_ driven: DrivenInstance) -> ResolvedCall {
+        let invocation = driven.invocation!
+        emitCalling(driven.id, invocation)
+        return resolve(invocation, services: driven.services)
+    }
+
+    @inline(never)
+    func finish(_ call: ResolvedCall, _ outcome: ActionOutcome, of driven: DrivenInstance) {
+        emitCalled(driven.id, call.invocation, outcome, seconds: clock.now().timeIntervalSince(call.started))
         let now = clock.now()
         driven.handle(.actionCompleted(outcome), now: now, owner: owner, leaseUntil: now.addingTimeInterval(leaseDuration))
     }
@@ -355,41 +383,60 @@ public final class SagaEngine: Sendable {
 
     /// Calls the action of `invocation` through its binding: the engine's override, else the
     /// workflow's `services` entry, else a registered local action.
-    @inline(never)
     func invoke(_ invocation: Invocation, services: [String: ServiceBinding]) async -> ActionOutcome {
-        switch resolve(invocation, services: services) {
-        case .success(let resolved): return await resolved.invoke(invocation, engine: self)
-        case .failure(let failure): return .failure(failure)
-        }
+        await resolve(invocation, services: services).invoke(engine: self)
     }
 
-    /// A call's handler, binding and deadline, on the heap: the frames that wait for the
-    /// call then hold one reference instead of a binding and an existential.
+    /// A call ready to be made: its invocation, handler, binding and deadline (or why it cannot
+    /// be made), on the heap, so that the frames waiting for the call hold one reference.
     final class ResolvedCall: Sendable {
-        let handler: any ActionHandler
+        let invocation: Invocation
+        let handler: (any ActionHandler)?
         let binding: ServiceBinding?
         let timeout: Double?
+        let failure: ActionFailure?
+        let started: Date
 
-        init(handler: any ActionHandler, binding: ServiceBinding?, timeout: Double?) {
-            self.handler = handler
+        init(invocation: Invocation, handler: Result<any ActionHandler, ActionFailure>, binding: ServiceBinding?,
+             timeout: Double?, started: Date) {
+            self.invocation = invocation
+            switch handler {
+            case .success(let handler): (self.handler, self.failure) = (handler, nil)
+            case .failure(let failure): (self.handler, self.failure) = (nil, failure)
+            }
             self.binding = binding
             self.timeout = timeout
+            self.started = started
         }
 
-        func invoke(_ invocation: Invocation, engine: SagaEngine) async -> ActionOutcome {
-            guard let timeout, timeout > 0 else { return await handler.invoke(invocation, binding: binding) }
-            return await engine.invoke(invocation, binding: binding, handler: handler, timeout: timeout)
+        var hasDeadline: Bool { (timeout ?? 0) > 0 }
+
+        @inline(never)
+        func invoke(engine: SagaEngine) async -> ActionOutcome {
+            if let failure { return .failure(failure) }
+            return hasDeadline ? await invokeWithDeadline(engine: engine) : await callHandler()
+        }
+
+        // The two ways of calling are functions of their own: each one's arguments take room
+        // only in its own frame, not in the frame of every call.
+        @inline(never)
+        func callHandler() async -> ActionOutcome {
+            await handler!.invoke(invocation, binding: binding)
+        }
+
+        @inline(never)
+        func invokeWithDeadline(engine: SagaEngine) async -> ActionOutcome {
+            await engine.invoke(invocation, binding: binding, handler: handler!, timeout: timeout ?? 0)
         }
     }
 
     /// The binding (the engine's override, else the workflow's `services` entry, else a
     /// registered local action) and handler of `invocation`, or why it cannot be called.
     @inline(never)
-    func resolve(_ invocation: Invocation, services: [String: ServiceBinding]) -> Result<ResolvedCall, ActionFailure> {
+    func resolve(_ invocation: Invocation, services: [String: ServiceBinding]) -> ResolvedCall {
         let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
-        return handler(for: invocation, binding: binding).map {
-            ResolvedCall(handler: $0, binding: binding, timeout: invocation.timeoutSeconds ?? binding?.timeoutSeconds)
-        }
+        return ResolvedCall(invocation: invocation, handler: handler(for: invocation, binding: binding), binding: binding,
+                            timeout: invocation.timeoutSeconds ?? binding?.timeoutSeconds, started: clock.now())
     }
 
     /// The handler for `invocation`, or why there is none.

@@ -97,34 +97,189 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One instance row.
-public struct InstanceRecord: Sendable, Hashable {
-    public var id: InstanceID
+///
+/// A value whose fields live in one copy-on-write heap object (as `Transition`'s do): an
+/// `InstanceRecord` is 8 bytes wherever it is passed or returned. Async functions that hold one
+/// across an await keep it in their frame, and a task keeps the memory of its deepest frames
+/// for as long as it lives; inline, the record's 321 bytes made several frames on the path of
+/// every running instance too big to share the task allocator's 1 KB slabs
+/// (`sagactl bench --inflight`).
+public struct InstanceRecord: Sendable, Hashable, CustomReflectable {
+    public var id: InstanceID {
+        get { box.fields.id }
+        _modify {
+            makeUnique()
+            yield &box.fields.id
+        }
+    }
     /// Fingerprint of the definition the instance runs (pinned for its whole life).
-    public var definitionFingerprint: String
-    public var workflowName: String
-    public var businessKey: String?
+    public var definitionFingerprint: String {
+        get { box.fields.definitionFingerprint }
+        _modify {
+            makeUnique()
+            yield &box.fields.definitionFingerprint
+        }
+    }
+    public var workflowName: String {
+        get { box.fields.workflowName }
+        _modify {
+            makeUnique()
+            yield &box.fields.workflowName
+        }
+    }
+    public var businessKey: String? {
+        get { box.fields.businessKey }
+        _modify {
+            makeUnique()
+            yield &box.fields.businessKey
+        }
+    }
     /// For a child of a SubStateMachine state: the parent instance and the parent's step seq.
-    public var parentID: InstanceID?
-    public var parentStepSeq: Int?
-    public var status: InstanceStatus
+    public var parentID: InstanceID? {
+        get { box.fields.parentID }
+        _modify {
+            makeUnique()
+            yield &box.fields.parentID
+        }
+    }
+    public var parentStepSeq: Int? {
+        get { box.fields.parentStepSeq }
+        _modify {
+            makeUnique()
+            yield &box.fields.parentStepSeq
+        }
+    }
+    public var status: InstanceStatus {
+        get { box.fields.status }
+        _modify {
+            makeUnique()
+            yield &box.fields.status
+        }
+    }
     /// Seata's forward status (`SU`/`FA`/`UN`/`RU`).
-    public var forwardStatus: ExecutionStatus
+    public var forwardStatus: ExecutionStatus {
+        get { box.fields.forwardStatus }
+        _modify {
+            makeUnique()
+            yield &box.fields.forwardStatus
+        }
+    }
     /// Seata's compensation status; nil until compensation starts.
-    public var compensationStatus: ExecutionStatus?
+    public var compensationStatus: ExecutionStatus? {
+        get { box.fields.compensationStatus }
+        _modify {
+            makeUnique()
+            yield &box.fields.compensationStatus
+        }
+    }
     /// The start parameters.
-    public var input: JSONValue
+    public var input: JSONValue {
+        get { box.fields.input }
+        _modify {
+            makeUnique()
+            yield &box.fields.input
+        }
+    }
     /// The current context (start parameters merged with every Output so far).
-    public var context: JSONValue
+    public var context: JSONValue {
+        get { box.fields.context }
+        _modify {
+            makeUnique()
+            yield &box.fields.context
+        }
+    }
     /// The engine's position, opaque to stores (JSON written by the engine).
-    public var cursor: String
-    public var failure: FailureRecord?
-    public var leaseOwner: LeaseOwner?
-    public var leaseExpiresAt: Date?
+    public var cursor: String {
+        get { box.fields.cursor }
+        _modify {
+            makeUnique()
+            yield &box.fields.cursor
+        }
+    }
+    public var failure: FailureRecord? {
+        get { box.fields.failure }
+        _modify {
+            makeUnique()
+            yield &box.fields.failure
+        }
+    }
+    public var leaseOwner: LeaseOwner? {
+        get { box.fields.leaseOwner }
+        _modify {
+            makeUnique()
+            yield &box.fields.leaseOwner
+        }
+    }
+    public var leaseExpiresAt: Date? {
+        get { box.fields.leaseExpiresAt }
+        _modify {
+            makeUnique()
+            yield &box.fields.leaseExpiresAt
+        }
+    }
     /// When the instance next needs attention (a retry backoff ending); nil when none.
-    public var wakeAt: Date?
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var endedAt: Date?
+    public var wakeAt: Date? {
+        get { box.fields.wakeAt }
+        _modify {
+            makeUnique()
+            yield &box.fields.wakeAt
+        }
+    }
+    public var createdAt: Date {
+        get { box.fields.createdAt }
+        _modify {
+            makeUnique()
+            yield &box.fields.createdAt
+        }
+    }
+    public var updatedAt: Date {
+        get { box.fields.updatedAt }
+        _modify {
+            makeUnique()
+            yield &box.fields.updatedAt
+        }
+    }
+    public var endedAt: Date? {
+        get { box.fields.endedAt }
+        _modify {
+            makeUnique()
+            yield &box.fields.endedAt
+        }
+    }
+
+    struct Fields: Sendable, Hashable {
+        var id: InstanceID
+        var definitionFingerprint: String
+        var workflowName: String
+        var businessKey: String?
+        var parentID: InstanceID?
+        var parentStepSeq: Int?
+        var status: InstanceStatus
+        var forwardStatus: ExecutionStatus
+        var compensationStatus: ExecutionStatus?
+        var input: JSONValue
+        var context: JSONValue
+        var cursor: String
+        var failure: FailureRecord?
+        var leaseOwner: LeaseOwner?
+        var leaseExpiresAt: Date?
+        var wakeAt: Date?
+        var createdAt: Date
+        var updatedAt: Date
+        var endedAt: Date?
+    }
+
+    /// Mutated only after `makeUnique`, which copies it first unless this record is its only holder.
+    final class Box: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+    }
 
     public init(
         id: InstanceID, definitionFingerprint: String, workflowName: String, businessKey: String? = nil,
@@ -134,25 +289,20 @@ public struct InstanceRecord: Sendable, Hashable {
         leaseOwner: LeaseOwner? = nil, leaseExpiresAt: Date? = nil, wakeAt: Date? = nil,
         createdAt: Date, updatedAt: Date, endedAt: Date? = nil
     ) {
-        self.id = id
-        self.definitionFingerprint = definitionFingerprint
-        self.workflowName = workflowName
-        self.businessKey = businessKey
-        self.parentID = parentID
-        self.parentStepSeq = parentStepSeq
-        self.status = status
-        self.forwardStatus = forwardStatus
-        self.compensationStatus = compensationStatus
-        self.input = input
-        self.context = context
-        self.cursor = cursor
-        self.failure = failure
-        self.leaseOwner = leaseOwner
-        self.leaseExpiresAt = leaseExpiresAt
-        self.wakeAt = wakeAt
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.endedAt = endedAt
+        box = Box(Fields(id: id, definitionFingerprint: definitionFingerprint, workflowName: workflowName, businessKey: businessKey, parentID: parentID, parentStepSeq: parentStepSeq, status: status, forwardStatus: forwardStatus, compensationStatus: compensationStatus, input: input, context: context, cursor: cursor, failure: failure, leaseOwner: leaseOwner, leaseExpiresAt: leaseExpiresAt, wakeAt: wakeAt, createdAt: createdAt, updatedAt: updatedAt, endedAt: endedAt))
+    }
+
+    public static func == (lhs: InstanceRecord, rhs: InstanceRecord) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
+    }
+
+    /// The fields, as if they were stored inline (for `print`, `dump` and test messages).
+    public var customMirror: Mirror {
+        Mirror(self, children: Mirror(reflecting: box.fields).children, displayStyle: .struct)
     }
 }
 

@@ -112,6 +112,32 @@ struct EngineTests {
         #expect(try await engine.store.instance(id: id)?.wakeAt == nil)
     }
 
+    struct OutOfStock: Error, CustomStringConvertible {
+        var description: String { "product 7 is sold out" }
+    }
+
+    @Test("A local action's own error is ActionError.<its type name> with its description; an ActionFailure keeps its name")
+    func localActionErrors() async throws {
+        let (engine, workflow, _) = try makeEngine { call in
+            if call.stateName == "Reserve" { throw OutOfStock() }
+            return .null
+        }
+        let record = try await engine.run(workflow, input: [:], instanceID: "local-errors-1")
+        #expect(record.status == .compensated)
+        let reserve = try #require(try await engine.store.steps(of: record.id).first { $0.stateName == "Reserve" })
+        #expect(reserve.failure?.name == "ActionError.OutOfStock")
+        #expect(reserve.failure?.message == "product 7 is sold out")
+
+        let (declining, declined, _) = try makeEngine { call in
+            if call.stateName == "Pay" { throw ActionFailure(ErrorName("ActionError.CardDeclined"), "declined") }
+            return ["id": "r1"]
+        }
+        let paid = try await declining.run(declined, input: [:], instanceID: "local-errors-2")
+        let pay = try #require(try await declining.store.steps(of: paid.id).first { $0.stateName == "Pay" })
+        #expect(pay.failure?.name == "ActionError.CardDeclined")
+        #expect(pay.failure?.message == "declined")
+    }
+
     @Test("TimeoutSeconds cancels a call past its deadline: the error is Timeout and Catch routes it")
     func timeout() async throws {
         let clock = ManualClock()

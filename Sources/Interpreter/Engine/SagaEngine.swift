@@ -396,6 +396,8 @@ public final class SagaEngine: Sendable {
         let timeout: Double?
         let failure: ActionFailure?
         let started: Date
+        /// A registered local action's closure, called directly (it needs no binding).
+        let localBody: LocalActions.Body?
 
         init(invocation: Invocation, handler: Result<any ActionHandler, ActionFailure>, binding: ServiceBinding?,
              timeout: Double?, started: Date) {
@@ -407,6 +409,7 @@ public final class SagaEngine: Sendable {
             self.binding = binding
             self.timeout = timeout
             self.started = started
+            localBody = binding == nil ? (self.handler as? LocalActions)?.body(for: invocation) : nil
         }
 
         var hasDeadline: Bool { (timeout ?? 0) > 0 }
@@ -414,7 +417,14 @@ public final class SagaEngine: Sendable {
         @inline(never)
         func invoke(engine: SagaEngine) async -> ActionOutcome {
             if let failure { return .failure(failure) }
-            return hasDeadline ? await invokeWithDeadline(engine: engine) : await callHandler()
+            if hasDeadline { return await invokeWithDeadline(engine: engine) }
+            guard let localBody else { return await callHandler() }
+            // What `LocalActions.invoke` does, without its frame and the binding it ignores.
+            do {
+                return .success(try await localBody(invocation))
+            } catch {
+                return LocalActions.outcome(of: error)
+            }
         }
 
         // The two ways of calling are functions of their own: each one's arguments take room

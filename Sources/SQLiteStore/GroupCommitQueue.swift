@@ -19,6 +19,7 @@ final class GroupCommitQueue: @unchecked Sendable {
     private var state = State()
     private let pool: DatabasePool
     private let maxBatch: Int
+    private let busyTimeout: TimeInterval
     private let mapError: @Sendable (any Error) -> StoreError
 
     private struct State {
@@ -46,9 +47,11 @@ final class GroupCommitQueue: @unchecked Sendable {
     /// - Parameters:
     ///   - maxBatch: at most this many transitions per transaction; more wait for the next.
     ///   - mapError: turns a database error into the `StoreError` a caller sees.
-    init(pool: DatabasePool, maxBatch: Int = 2048, mapError: @escaping @Sendable (any Error) -> StoreError) {
+    init(pool: DatabasePool, maxBatch: Int = 2048, busyTimeout: TimeInterval = 5,
+         mapError: @escaping @Sendable (any Error) -> StoreError) {
         self.pool = pool
         self.maxBatch = maxBatch
+        self.busyTimeout = busyTimeout
         self.mapError = mapError
     }
 
@@ -96,7 +99,7 @@ final class GroupCommitQueue: @unchecked Sendable {
     @inline(never)
     private func writeInlineIfIdle(_ request: EncodedTransition) throws -> TransitionBatch.Outcome? {
         guard try takeInlineTurn() else { return nil }
-        let result = pool.writeWithoutTransaction { db in TransitionBatch.write([request], to: db) }[0]
+        let result = pool.writeWithoutTransaction { db in TransitionBatch.write([request], to: db, lockRaceTimeout: busyTimeout) }[0]
         lock.lock()
         defer { lock.unlock() }
         state.record(batchOf: [request])
@@ -175,7 +178,7 @@ final class GroupCommitQueue: @unchecked Sendable {
             }
         }
         let requests = batch.map(\.request)
-        let results = TransitionBatch.write(requests, to: db)
+        let results = TransitionBatch.write(requests, to: db, lockRaceTimeout: busyTimeout)
         do {
             lock.lock()
             defer { lock.unlock() }

@@ -25,7 +25,7 @@ extension StoreError {
     {
         let sqliteMessage = error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
         switch error.resultCode {
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
+        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_PROTOCOL:
             return .busy(
                 "\(path) is locked by another process for more than \(formatSeconds(busyTimeout)); "
                     + "wait for it or stop the other sagactl process using this database")

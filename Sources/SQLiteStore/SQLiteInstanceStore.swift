@@ -77,17 +77,20 @@ public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
         }
         do {
-            try Self.checkExistingFile(path, configuration: configuration)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // After opening: DatabasePool sets synchronous=NORMAL while it sets up WAL mode.
-            try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
-                try SQLiteSchema.migrate(db, path: path)
+            pool = try LockRace.retrying(for: busyTimeout) {
+                try Self.checkExistingFile(path, configuration: configuration)
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                // After opening: DatabasePool sets synchronous=NORMAL while it sets up WAL mode.
+                try pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA synchronous = \(durability.pragmaValue)")
+                    try SQLiteSchema.migrate(db, path: path)
+                }
+                return pool
             }
         } catch {
             throw StoreError.sqlite(error, path: path, busyTimeout: busyTimeout)
         }
-        commits = GroupCommitQueue(pool: pool) { error in
+        commits = GroupCommitQueue(pool: pool, busyTimeout: busyTimeout) { error in
             StoreError.sqlite(error, path: path, busyTimeout: busyTimeout)
         }
     }
@@ -408,7 +411,7 @@ public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try commits.checkOpen()
         do {
-            return try await pool.read(body)
+            return try await LockRace.retrying(for: busyTimeout) { try await pool.read(body) }
         } catch {
             throw mapError(error)
         }
@@ -417,7 +420,7 @@ public final class SQLiteInstanceStore: InstanceStore, CommitStatisticsReporting
     private func withWriter<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try commits.checkOpen()
         do {
-            return try await pool.writeWithoutTransaction(body)
+            return try await LockRace.retrying(for: busyTimeout) { try await pool.writeWithoutTransaction(body) }
         } catch {
             throw mapError(error)
         }

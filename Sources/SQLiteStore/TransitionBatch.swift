@@ -49,33 +49,43 @@ enum TransitionBatch {
     /// transaction or the commit fails every request, and then nothing was written. A lone
     /// request needs no savepoint: its failure rolls back a transaction that holds nothing else
     /// (two statements fewer per commit at concurrency 1).
-    static func write(_ requests: [EncodedTransition], to db: Database) -> [Result<Outcome, any Error>] {
+    /// A batch whose transaction fails with a lock race (`LockRace`) has written nothing and is
+    /// tried again, for at most `lockRaceTimeout` seconds.
+    static func write(_ requests: [EncodedTransition], to db: Database, lockRaceTimeout: Double = 5)
+        -> [Result<Outcome, any Error>]
+    {
         do {
-            return try inImmediateTransaction(db) {
-                if requests.count == 1 { return [.success(try writeOne(requests[0], to: db))] }
-                var results: [Result<Outcome, any Error>] = []
-                results.reserveCapacity(requests.count)
-                let begin = try db.cachedStatement(sql: "SAVEPOINT transition")
-                let release = try db.cachedStatement(sql: "RELEASE transition")
-                let rollback = try db.cachedStatement(sql: "ROLLBACK TO transition")
-                for request in requests {
-                    try begin.execute()
-                    do {
-                        results.append(.success(try writeOne(request, to: db)))
-                        try release.execute()
-                    } catch {
-                        // SQLite ends the whole transaction on some errors (I/O, disk full):
-                        // then the requests before this one are gone too.
-                        guard db.isInsideTransaction else { throw error }
-                        try rollback.execute()
-                        try release.execute()
-                        results.append(.failure(error))
-                    }
-                }
-                return results
-            }
+            return try LockRace.retrying(for: lockRaceTimeout) { try writeInTransaction(requests, to: db) }
         } catch {
             return Array(repeating: .failure(error), count: requests.count)
+        }
+    }
+
+    private static func writeInTransaction(_ requests: [EncodedTransition], to db: Database) throws
+        -> [Result<Outcome, any Error>]
+    {
+        try inImmediateTransaction(db) {
+            if requests.count == 1 { return [.success(try writeOne(requests[0], to: db))] }
+            var results: [Result<Outcome, any Error>] = []
+            results.reserveCapacity(requests.count)
+            let begin = try db.cachedStatement(sql: "SAVEPOINT transition")
+            let release = try db.cachedStatement(sql: "RELEASE transition")
+            let rollback = try db.cachedStatement(sql: "ROLLBACK TO transition")
+            for request in requests {
+                try begin.execute()
+                do {
+                    results.append(.success(try writeOne(request, to: db)))
+                    try release.execute()
+                } catch {
+                    // SQLite ends the whole transaction on some errors (I/O, disk full):
+                    // then the requests before this one are gone too.
+                    guard db.isInsideTransaction else { throw error }
+                    try rollback.execute()
+                    try release.execute()
+                    results.append(.failure(error))
+                }
+            }
+            return results
         }
     }
 

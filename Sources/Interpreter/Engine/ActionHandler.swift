@@ -4,85 +4,52 @@ import StateLang
 /// One call of a service method by a task state, as handed to an `ActionHandler`.
 public struct Invocation: Sendable, Hashable, CustomReflectable {
     public var instanceID: InstanceID {
-        get { box.fields.instanceID }
-        _modify {
-            makeUnique()
-            yield &box.fields.instanceID
-        }
+        get { fields.value.instanceID }
+        _modify { yield &fields.value.instanceID }
     }
     public var stateName: String {
-        get { box.fields.stateName }
-        _modify {
-            makeUnique()
-            yield &box.fields.stateName
-        }
+        get { fields.value.stateName }
+        _modify { yield &fields.value.stateName }
     }
     public var serviceName: String {
-        get { box.fields.serviceName }
-        _modify {
-            makeUnique()
-            yield &box.fields.serviceName
-        }
+        get { fields.value.serviceName }
+        _modify { yield &fields.value.serviceName }
     }
     public var serviceMethod: String {
-        get { box.fields.serviceMethod }
-        _modify {
-            makeUnique()
-            yield &box.fields.serviceMethod
-        }
+        get { fields.value.serviceMethod }
+        _modify { yield &fields.value.serviceMethod }
     }
     public var serviceType: String? {
-        get { box.fields.serviceType }
-        _modify {
-            makeUnique()
-            yield &box.fields.serviceType
-        }
+        get { fields.value.serviceType }
+        _modify { yield &fields.value.serviceType }
     }
     /// The evaluated `Input`: one element → that element, several → an array, none → null.
     public var input: JSONValue {
-        get { box.fields.input }
-        _modify {
-            makeUnique()
-            yield &box.fields.input
-        }
+        get { fields.value.input }
+        _modify { yield &fields.value.input }
     }
     /// Stable for every attempt and recovery of one logical step; compensations have their own.
     public var idempotencyKey: String {
-        get { box.fields.idempotencyKey }
-        _modify {
-            makeUnique()
-            yield &box.fields.idempotencyKey
-        }
+        get { fields.value.idempotencyKey }
+        _modify { yield &fields.value.idempotencyKey }
     }
     /// 1 for the first call of this step, 2 for the first retry, ...
     public var attempt: Int {
-        get { box.fields.attempt }
-        _modify {
-            makeUnique()
-            yield &box.fields.attempt
-        }
+        get { fields.value.attempt }
+        _modify { yield &fields.value.attempt }
     }
     public var phase: StepPhase {
-        get { box.fields.phase }
-        _modify {
-            makeUnique()
-            yield &box.fields.phase
-        }
+        get { fields.value.phase }
+        _modify { yield &fields.value.phase }
     }
     /// Deadline for this call, in seconds (the state's `TimeoutSeconds`), if any.
     public var timeoutSeconds: Double? {
-        get { box.fields.timeoutSeconds }
-        _modify {
-            makeUnique()
-            yield &box.fields.timeoutSeconds
-        }
+        get { fields.value.timeoutSeconds }
+        _modify { yield &fields.value.timeoutSeconds }
     }
     public var isAsync: Bool {
-        get { box.fields.isAsync }
-        _modify {
-            makeUnique()
-            yield &box.fields.isAsync
-        }
+        get { fields.value.isAsync }
+        _modify { yield &fields.value.isAsync }
     }
 
     struct Fields: Sendable, Hashable {
@@ -99,38 +66,22 @@ public struct Invocation: Sendable, Hashable, CustomReflectable {
         var isAsync: Bool
     }
 
-    /// Mutated only after `makeUnique`, which copies it first unless this value is its only holder.
-    final class Box: @unchecked Sendable {
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
 
-    /// The fields live on the heap, like `InstanceRecord`'s: every frame that waits for a call
-    /// holds the invocation, and inline it made those frames too large to share a task
-    /// allocator slab.
-    private var box: Box
-
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-    }
+    /// On the heap (`CopyOnWrite`): every frame that waits for a call holds the invocation.
+    private var fields: CopyOnWrite<Fields>
 
     public init(instanceID: InstanceID, stateName: String, serviceName: String, serviceMethod: String,
                 serviceType: String? = nil, input: JSONValue, idempotencyKey: String, attempt: Int,
                 phase: StepPhase, timeoutSeconds: Double? = nil, isAsync: Bool = false) {
-        box = Box(Fields(instanceID: instanceID, stateName: stateName, serviceName: serviceName, serviceMethod: serviceMethod, serviceType: serviceType, input: input, idempotencyKey: idempotencyKey, attempt: attempt, phase: phase, timeoutSeconds: timeoutSeconds, isAsync: isAsync))
+        fields = CopyOnWrite(Fields(instanceID: instanceID, stateName: stateName, serviceName: serviceName,
+            serviceMethod: serviceMethod, serviceType: serviceType, input: input, idempotencyKey: idempotencyKey,
+            attempt: attempt, phase: phase, timeoutSeconds: timeoutSeconds, isAsync: isAsync))
     }
 
-    public static func == (lhs: Invocation, rhs: Invocation) -> Bool {
-        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        box.fields.hash(into: &hasher)
-    }
 
     /// The fields, as if they were stored inline.
     public var customMirror: Mirror {
-        Mirror(self, children: Mirror(reflecting: box.fields).children, displayStyle: .struct)
+        Mirror(self, children: Mirror(reflecting: fields.value).children, displayStyle: .struct)
     }
 }
 

@@ -96,155 +96,92 @@ public struct LeaseOwner: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// One instance row.
-///
-/// A value whose fields live in one copy-on-write heap object (as `Transition`'s do): an
-/// `InstanceRecord` is 8 bytes wherever it is passed or returned. Async functions that hold one
-/// across an await keep it in their frame, and a task keeps the memory of its deepest frames
-/// for as long as it lives; inline, the record's 321 bytes made several frames on the path of
-/// every running instance too big to share the task allocator's 1 KB slabs
-/// (`sagactl bench --inflight`).
+/// One instance row. Its fields live in one copy-on-write heap object (`CopyOnWrite`): inline,
+/// its 321 bytes made the async frames that hold one too big.
 public struct InstanceRecord: Sendable, Hashable, CustomReflectable {
     public var id: InstanceID {
-        get { box.fields.id }
-        _modify {
-            makeUnique()
-            yield &box.fields.id
-        }
+        get { fields.value.id }
+        _modify { yield &fields.value.id }
     }
     /// Fingerprint of the definition the instance runs (pinned for its whole life).
     public var definitionFingerprint: String {
-        get { box.fields.definitionFingerprint }
-        _modify {
-            makeUnique()
-            yield &box.fields.definitionFingerprint
-        }
+        get { fields.value.definitionFingerprint }
+        _modify { yield &fields.value.definitionFingerprint }
     }
     public var workflowName: String {
-        get { box.fields.workflowName }
-        _modify {
-            makeUnique()
-            yield &box.fields.workflowName
-        }
+        get { fields.value.workflowName }
+        _modify { yield &fields.value.workflowName }
     }
     public var businessKey: String? {
-        get { box.fields.businessKey }
-        _modify {
-            makeUnique()
-            yield &box.fields.businessKey
-        }
+        get { fields.value.businessKey }
+        _modify { yield &fields.value.businessKey }
     }
     /// For a child of a SubStateMachine state: the parent instance and the parent's step seq.
     public var parentID: InstanceID? {
-        get { box.fields.parentID }
-        _modify {
-            makeUnique()
-            yield &box.fields.parentID
-        }
+        get { fields.value.parentID }
+        _modify { yield &fields.value.parentID }
     }
     public var parentStepSeq: Int? {
-        get { box.fields.parentStepSeq }
-        _modify {
-            makeUnique()
-            yield &box.fields.parentStepSeq
-        }
+        get { fields.value.parentStepSeq }
+        _modify { yield &fields.value.parentStepSeq }
     }
     public var status: InstanceStatus {
-        get { box.fields.status }
-        _modify {
-            makeUnique()
-            yield &box.fields.status
-        }
+        get { fields.value.status }
+        _modify { yield &fields.value.status }
     }
     /// Seata's forward status (`SU`/`FA`/`UN`/`RU`).
     public var forwardStatus: ExecutionStatus {
-        get { box.fields.forwardStatus }
-        _modify {
-            makeUnique()
-            yield &box.fields.forwardStatus
-        }
+        get { fields.value.forwardStatus }
+        _modify { yield &fields.value.forwardStatus }
     }
     /// Seata's compensation status; nil until compensation starts.
     public var compensationStatus: ExecutionStatus? {
-        get { box.fields.compensationStatus }
-        _modify {
-            makeUnique()
-            yield &box.fields.compensationStatus
-        }
+        get { fields.value.compensationStatus }
+        _modify { yield &fields.value.compensationStatus }
     }
     /// The start parameters.
     public var input: JSONValue {
-        get { box.fields.input }
-        _modify {
-            makeUnique()
-            yield &box.fields.input
-        }
+        get { fields.value.input }
+        _modify { yield &fields.value.input }
     }
     /// The current context (start parameters merged with every Output so far).
     public var context: JSONValue {
-        get { box.fields.context }
-        _modify {
-            makeUnique()
-            yield &box.fields.context
-        }
+        get { fields.value.context }
+        _modify { yield &fields.value.context }
     }
     /// The engine's position, opaque to stores (JSON written by the engine).
     public var cursor: String {
-        get { box.fields.cursor }
-        _modify {
-            makeUnique()
-            yield &box.fields.cursor
-        }
+        get { fields.value.cursor }
+        _modify { yield &fields.value.cursor }
     }
     public var failure: FailureRecord? {
-        get { box.fields.failure }
-        _modify {
-            makeUnique()
-            yield &box.fields.failure
-        }
+        get { fields.value.failure }
+        _modify { yield &fields.value.failure }
     }
     public var leaseOwner: LeaseOwner? {
-        get { box.fields.leaseOwner }
-        _modify {
-            makeUnique()
-            yield &box.fields.leaseOwner
-        }
+        get { fields.value.leaseOwner }
+        _modify { yield &fields.value.leaseOwner }
     }
     public var leaseExpiresAt: Date? {
-        get { box.fields.leaseExpiresAt }
-        _modify {
-            makeUnique()
-            yield &box.fields.leaseExpiresAt
-        }
+        get { fields.value.leaseExpiresAt }
+        _modify { yield &fields.value.leaseExpiresAt }
     }
     /// When the instance next needs attention (a retry backoff ending); nil when none.
     public var wakeAt: Date? {
-        get { box.fields.wakeAt }
-        _modify {
-            makeUnique()
-            yield &box.fields.wakeAt
-        }
+        get { fields.value.wakeAt }
+        _modify { yield &fields.value.wakeAt }
     }
     public var createdAt: Date {
-        get { box.fields.createdAt }
-        _modify {
-            makeUnique()
-            yield &box.fields.createdAt
-        }
+        get { fields.value.createdAt }
+        _modify { yield &fields.value.createdAt }
     }
     public var updatedAt: Date {
-        get { box.fields.updatedAt }
-        _modify {
-            makeUnique()
-            yield &box.fields.updatedAt
-        }
+        get { fields.value.updatedAt }
+        _modify { yield &fields.value.updatedAt }
     }
     public var endedAt: Date? {
-        get { box.fields.endedAt }
-        _modify {
-            makeUnique()
-            yield &box.fields.endedAt
-        }
+        get { fields.value.endedAt }
+        _modify { yield &fields.value.endedAt }
     }
 
     struct Fields: Sendable, Hashable {
@@ -269,17 +206,8 @@ public struct InstanceRecord: Sendable, Hashable, CustomReflectable {
         var endedAt: Date?
     }
 
-    /// Mutated only after `makeUnique`, which copies it first unless this record is its only holder.
-    final class Box: @unchecked Sendable {
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
 
-    private var box: Box
-
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-    }
+    private var fields: CopyOnWrite<Fields>
 
     public init(
         id: InstanceID, definitionFingerprint: String, workflowName: String, businessKey: String? = nil,
@@ -289,20 +217,17 @@ public struct InstanceRecord: Sendable, Hashable, CustomReflectable {
         leaseOwner: LeaseOwner? = nil, leaseExpiresAt: Date? = nil, wakeAt: Date? = nil,
         createdAt: Date, updatedAt: Date, endedAt: Date? = nil
     ) {
-        box = Box(Fields(id: id, definitionFingerprint: definitionFingerprint, workflowName: workflowName, businessKey: businessKey, parentID: parentID, parentStepSeq: parentStepSeq, status: status, forwardStatus: forwardStatus, compensationStatus: compensationStatus, input: input, context: context, cursor: cursor, failure: failure, leaseOwner: leaseOwner, leaseExpiresAt: leaseExpiresAt, wakeAt: wakeAt, createdAt: createdAt, updatedAt: updatedAt, endedAt: endedAt))
+        fields = CopyOnWrite(Fields(id: id, definitionFingerprint: definitionFingerprint, workflowName: workflowName,
+            businessKey: businessKey, parentID: parentID, parentStepSeq: parentStepSeq, status: status,
+            forwardStatus: forwardStatus, compensationStatus: compensationStatus, input: input, context: context,
+            cursor: cursor, failure: failure, leaseOwner: leaseOwner, leaseExpiresAt: leaseExpiresAt, wakeAt: wakeAt,
+            createdAt: createdAt, updatedAt: updatedAt, endedAt: endedAt))
     }
 
-    public static func == (lhs: InstanceRecord, rhs: InstanceRecord) -> Bool {
-        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        box.fields.hash(into: &hasher)
-    }
 
     /// The fields, as if they were stored inline (for `print`, `dump` and test messages).
     public var customMirror: Mirror {
-        Mirror(self, children: Mirror(reflecting: box.fields).children, displayStyle: .struct)
+        Mirror(self, children: Mirror(reflecting: fields.value).children, displayStyle: .struct)
     }
 }
 

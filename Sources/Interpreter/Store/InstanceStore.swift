@@ -5,66 +5,48 @@ import StateLang
 /// The engine makes one per transition ("persist, then act"); stores apply it in one
 /// transaction, and may commit the transitions of many instances together (group commit).
 ///
-/// A value type whose fields live in one copy-on-write heap object: every async function
-/// that awaits a store holds a transition in its frame, and frames stay allocated for as long
-/// as the instance's task lives (an inline transition made each such frame ~1 KB larger,
-/// several times over; `sagactl bench --inflight`).
+/// Its fields live in one copy-on-write heap object (`CopyOnWrite`): every async function that
+/// awaits a store holds a transition in its frame (inline, ~1 KB more each).
 public struct Transition: Sendable {
-    private final class Storage: @unchecked Sendable {
-        // @unchecked: mutated only through `Transition`'s setters, after they made this
-        // storage unique to the mutating value (copy on write), so no two values share a
-        // storage that changes.
+    private struct Fields: Sendable {
         var instance: InstanceRecord
         var steps: [StepRecord]
         var outbox: [OutboxMessage]
         var company: CommitCompany
-
-        init(instance: InstanceRecord, steps: [StepRecord], outbox: [OutboxMessage], company: CommitCompany) {
-            self.instance = instance
-            self.steps = steps
-            self.outbox = outbox
-            self.company = company
-        }
-
-        func copy() -> Storage { Storage(instance: instance, steps: steps, outbox: outbox, company: company) }
     }
 
-    private var storage: Storage
+    private var fields: CopyOnWrite<Fields>
 
     public init(instance: InstanceRecord, steps: [StepRecord] = [], outbox: [OutboxMessage] = [],
                 company: CommitCompany = .expected) {
-        storage = Storage(instance: instance, steps: steps, outbox: outbox, company: company)
-    }
-
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        fields = CopyOnWrite(Fields(instance: instance, steps: steps, outbox: outbox, company: company))
     }
 
     /// The instance row after the transition. Its `leaseOwner` must still be the holder.
     public var instance: InstanceRecord {
-        get { storage.instance }
-        set { makeUnique(); storage.instance = newValue }
+        get { fields.value.instance }
+        _modify { yield &fields.value.instance }
     }
 
     /// Step rows to insert, or to replace when a row with the same (instance, seq) exists.
     public var steps: [StepRecord] {
-        get { storage.steps }
-        set { makeUnique(); storage.steps = newValue }
+        get { fields.value.steps }
+        _modify { yield &fields.value.steps }
     }
 
     /// Outbox messages written with the checkpoint (inserted once: a message whose id exists
     /// is left as it is).
     public var outbox: [OutboxMessage] {
-        get { storage.outbox }
-        set { makeUnique(); storage.outbox = newValue }
+        get { fields.value.outbox }
+        _modify { yield &fields.value.outbox }
     }
 
     /// Not stored: whether the caller expects company in the commit. `.alone` says this
     /// process drives no other instance now, so no batch will form; a store that groups
     /// commits may then write the transition at once on the caller's thread.
     public var company: CommitCompany {
-        get { storage.company }
-        set { makeUnique(); storage.company = newValue }
+        get { fields.value.company }
+        _modify { yield &fields.value.company }
     }
 }
 

@@ -10,20 +10,21 @@ struct TestHTTPServerTests {
     @Test("stopping while a burst of connections is still being accepted ends cleanly")
     func stopDuringConnectionBurst() async throws {
         for _ in 0..<5 {
-            let port = try await TestHTTPServer.with({ _ in .json(200, "{}") }) { server in
+            // The port is held from while the server runs, so that after it stops the kernel
+            // cannot hand it to another test's server or client (under a parallel test run a
+            // connect reached such a server once, and a bind after the stop met such a client).
+            let (holder, port) = try await TestHTTPServer.with({ _ in .json(200, "{}") }) { server in
+                let holder = try TestHTTPServer.bindWithoutListening(port: server.port, besideServer: true)
                 // Connect without waiting: the server stops while these are being accepted.
                 for _ in 0..<64 {
                     _ = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                         .connect(host: "127.0.0.1", port: server.port)
                         .map { $0.close(promise: nil) }
                 }
-                return server.port
+                return (holder.descriptor, server.port)
             }
-            // Stopped means stopped: nothing listens on the port any more. Binding it proves that
-            // at once and keeps it so; a bare connect could, under a parallel test run, reach
-            // another test's server that the kernel has since given the freed port.
-            let holder = try TestHTTPServer.bindWithoutListening(port: port)
-            defer { close(holder.descriptor) }
+            defer { close(holder) }
+            // Stopped means stopped: nothing listens on the port any more, so a connect is refused.
             await #expect(throws: (any Error).self) {
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .connect(host: "127.0.0.1", port: port).get()

@@ -60,6 +60,8 @@ final class TestHTTPServer: Sendable {
         let accepted = AcceptedConnections<HTTPServerRequestPart, HTTPServerResponsePart>()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // So that a test can hold the port while the server runs (`bindWithoutListening`).
+            .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
             .bind(host: "127.0.0.1", port: 0) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -111,10 +113,11 @@ final class TestHTTPServer: Sendable {
     }
 
     /// Binds a socket to `port` on 127.0.0.1 (0: the kernel picks) without listening on it, and
-    /// returns its descriptor and port. With SO_REUSEADDR, as Linux has it, the bind succeeds
-    /// beside connections in TIME_WAIT but fails while any socket listens on the port: a
-    /// successful bind proves nothing listens there, and holding the socket keeps it that way.
-    static func bindWithoutListening(port: Int) throws -> (descriptor: Int32, port: Int) {
+    /// returns its descriptor and port. While the socket is held no other server, and no
+    /// client's automatic port choice, gets the port, and a connection to it is refused once
+    /// nothing listens there. `besideServer`: the port is a running test server's (both sockets
+    /// then have SO_REUSEPORT), held so that it stays this test's after the server stops.
+    static func bindWithoutListening(port: Int, besideServer: Bool = false) throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestServerError("socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -124,6 +127,7 @@ final class TestHTTPServer: Sendable {
         address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0
+            && (!besideServer || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0)
             && withUnsafeMutablePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
                     bind(fd, sockaddr, length) == 0 && getsockname(fd, sockaddr, &length) == 0

@@ -400,7 +400,7 @@ public final class SagaEngine: Sendable {
         let localBody: LocalActions.Body?
 
         init(invocation: Invocation, handler: Result<any ActionHandler, ActionFailure>, binding: ServiceBinding?,
-             timeout: Double?, started: Date) {
+             timeout: Double?, started: Date, localBody: LocalActions.Body? = nil) {
             self.invocation = invocation
             switch handler {
             case .success(let handler): (self.handler, self.failure) = (handler, nil)
@@ -409,7 +409,7 @@ public final class SagaEngine: Sendable {
             self.binding = binding
             self.timeout = timeout
             self.started = started
-            localBody = binding == nil ? (self.handler as? LocalActions)?.body(for: invocation) : nil
+            self.localBody = localBody
         }
 
         var hasDeadline: Bool { (timeout ?? 0) > 0 }
@@ -445,11 +445,17 @@ public final class SagaEngine: Sendable {
     @inline(never)
     func resolve(_ invocation: Invocation, services: [String: ServiceBinding]) -> ResolvedCall {
         let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
+        let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
+        if binding == nil, let body = localActions.body(for: invocation) {
+            return ResolvedCall(invocation: invocation, handler: .success(localActions), binding: nil, timeout: timeout,
+                                started: clock.now(), localBody: body)
+        }
         return ResolvedCall(invocation: invocation, handler: handler(for: invocation, binding: binding), binding: binding,
-                            timeout: invocation.timeoutSeconds ?? binding?.timeoutSeconds, started: clock.now())
+                            timeout: timeout, started: clock.now())
     }
 
-    /// The handler for `invocation`, or why there is none.
+    /// The handler for `invocation` (not a registered local action: `resolve` looks those up
+    /// first), or why there is none.
     @inline(never)
     func handler(for invocation: Invocation, binding: ServiceBinding?) -> Result<any ActionHandler, ActionFailure> {
         if let binding {
@@ -458,9 +464,6 @@ public final class SagaEngine: Sendable {
                     "service '\(invocation.serviceName)' is bound with Type: \(binding.kind.rawValue), which this build cannot call"))
             }
             return .success(handler)
-        }
-        if localActions.handles(service: invocation.serviceName, method: invocation.serviceMethod) {
-            return .success(localActions)
         }
         return .failure(ActionFailure(ErrorName("ActionError.UnboundService"),
             "service '\(invocation.serviceName)' has no binding; add it under Services in the workflow or in a --services file"))

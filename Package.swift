@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "sagactl",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "StateLang", targets: ["StateLang"]),
         .library(name: "Interpreter", targets: ["Interpreter"]),

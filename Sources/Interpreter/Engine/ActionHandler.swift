@@ -120,8 +120,31 @@ public protocol ActionHandler: Sendable {
 /// In-process actions registered by an embedding program (service type `local`).
 public final class LocalActions: ActionHandler, Sendable {
     public typealias Body = @Sendable (Invocation) async throws -> JSONValue
+    /// An action that answers later: it starts the work, keeps the completion and returns at
+    /// once. An instance started with `SagaEngine.start` waits for it without a task of its own.
+    public typealias DeferredBody = @Sendable (Invocation, ActionCompletion) -> Void
 
-    private let table = Locked<(byMethod: [String: Body], byService: [String: Body])>(([:], [:]))
+    /// A registered action.
+    enum Entry: Sendable {
+        case body(Body)
+        case deferred(DeferredBody)
+
+        /// Calls the action in the calling task.
+        func call(_ invocation: Invocation) async -> ActionOutcome {
+            switch self {
+            case .body(let body):
+                do {
+                    return .success(try await body(invocation))
+                } catch {
+                    return LocalActions.outcome(of: error)
+                }
+            case .deferred(let body):
+                return await ActionCompletion.awaitOutcome(of: invocation, body)
+            }
+        }
+    }
+
+    private let table = Locked<(byMethod: [String: Entry], byService: [String: Entry])>(([:], [:]))
 
     public init() {}
 
@@ -129,8 +152,26 @@ public final class LocalActions: ActionHandler, Sendable {
     /// `method` is nil. A thrown `ActionFailure` keeps its name; anything else is
     /// `ActionError.<type name>`.
     public func register(service: String, method: String? = nil, _ body: @escaping Body) {
+        add(.body(body), service: service, method: method)
+    }
+
+    /// Registers an action that answers through an `ActionCompletion` instead of returning:
+    /// `body` starts the work and returns; whoever finishes it calls `succeed` or `fail` once.
+    /// A `Timeout` or a cancelled caller completes it with a `Timeout` first.
+    ///
+    ///     engine.localActions.registerDeferred(service: "approval", method: "ask") { call, completion in
+    ///         approvals.waitFor(call.idempotencyKey) { granted in
+    ///             granted ? completion.succeed(["approved": true])
+    ///                     : completion.fail(ActionFailure(ErrorName("Approval.Refused"), "refused"))
+    ///         }
+    ///     }
+    public func registerDeferred(service: String, method: String? = nil, _ body: @escaping DeferredBody) {
+        add(.deferred(body), service: service, method: method)
+    }
+
+    private func add(_ entry: Entry, service: String, method: String?) {
         table.withLock {
-            if let method { $0.byMethod[service + "." + method] = body } else { $0.byService[service] = body }
+            if let method { $0.byMethod[service + "." + method] = entry } else { $0.byService[service] = entry }
         }
     }
 
@@ -141,16 +182,12 @@ public final class LocalActions: ActionHandler, Sendable {
     public func invoke(_ invocation: Invocation, binding: ServiceBinding?) async -> ActionOutcome {
         // The lookup and the error mapping are out of line: what they build would otherwise
         // take room in this frame, which stays allocated while the body runs.
-        guard let body = body(for: invocation) else { return Self.notRegistered(invocation) }
-        do {
-            return .success(try await body(invocation))
-        } catch {
-            return Self.outcome(of: error)
-        }
+        guard let entry = entry(for: invocation) else { return Self.notRegistered(invocation) }
+        return await entry.call(invocation)
     }
 
     @inline(never)
-    func body(for invocation: Invocation) -> Body? {
+    func entry(for invocation: Invocation) -> Entry? {
         table.withLock {
             $0.byMethod[invocation.serviceName + "." + invocation.serviceMethod] ?? $0.byService[invocation.serviceName]
         }

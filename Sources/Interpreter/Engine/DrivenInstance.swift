@@ -8,11 +8,14 @@ import StateLang
 /// allocator keeps the memory of the deepest call stack until the task ends: frames that held
 /// an `InstanceMachine`, a `Decision` and their copies cost ~20 KB per instance waiting on an
 /// action (`sagactl bench --inflight`). Only the task that drives the instance uses it, one
-/// call at a time.
-final class DrivenInstance {
+/// call at a time; a parked instance (`SagaEngine.park`) is handed from the task that parked it
+/// to the one its action's completion starts, never used by both: hence `@unchecked Sendable`.
+final class DrivenInstance: @unchecked Sendable {
     private(set) var machine: InstanceMachine
     /// The decision to perform next. Its transition is dropped once applied.
     private(set) var decision: Decision
+    /// For an instance of `SagaEngine.start`: what to tell when it ends.
+    var onFinish: (@Sendable (Result<InstanceRecord, any Error>) -> Void)?
 
     /// What the executor does next, without the payloads (they stay here).
     enum Next {
@@ -74,6 +77,13 @@ final class DrivenInstance {
     @inline(never)
     var childRequest: ChildRequest? {
         if case .runChild(let request) = decision.action { request } else { nil }
+    }
+
+    /// Calls `onFinish` (once).
+    func reportEnd(_ end: Result<InstanceRecord, any Error>) {
+        let report = onFinish
+        onFinish = nil
+        report?(end)
     }
 
     /// Tells the store that nobody will share this transition's commit (`CommitCompany`).

@@ -109,6 +109,54 @@ public final class SagaEngine: Sendable {
         return RecordBox(driven)
     }
 
+    /// Creates an instance and drives it in the calling task until it finishes or waits for a
+    /// deferred local action (`LocalActions.registerDeferred`), and returns then. A waiting
+    /// instance holds no task: the action's completion drives it on in a new one, so an
+    /// embedding program can keep many thousands waiting at a few KiB each.
+    ///
+    /// `onFinish` is called once: when the instance ends (with its record), when driving it
+    /// fails (with the error; the instance stays in the store for `resume` or `sagactl
+    /// recover`), or at once with the existing instance when `businessKey` already exists
+    /// (nothing runs then). When the instance cannot be created, `start` throws and `onFinish`
+    /// is not called.
+    @discardableResult
+    public func start(_ workflow: Workflow, input: JSONValue = .object([:]), businessKey: String? = nil,
+                      instanceID: InstanceID? = nil,
+                      onFinish: @escaping @Sendable (Result<InstanceRecord, any Error>) -> Void) async throws -> InstanceID {
+        let driven = starting(workflow, id: instanceID, input: input, businessKey: businessKey)
+        if let existing = try await create(driven) {
+            onFinish(.success(existing.record))
+            return existing.record.id
+        }
+        driven.onFinish = onFinish
+        emitStarted(driven)
+        do {
+            try claimDriving(driven)
+        } catch {
+            driven.reportEnd(.failure(error))
+            return driven.id
+        }
+        leaseRenewal.enter(self)
+        await driveStarted(driven, alreadyApplied: true)
+        return driven.id
+    }
+
+    /// Drives an instance of `start` (claimed, under the lease renewal) until it parks, or
+    /// until it ends: then releases it and reports its end.
+    @inline(never)
+    func driveStarted(_ driven: DrivenInstance, alreadyApplied: Bool) async {
+        let end: Result<InstanceRecord, any Error>
+        do {
+            if try await steps(of: driven, alreadyApplied: alreadyApplied, parking: true) { return }
+            end = .success(driven.instance)
+        } catch {
+            end = .failure(error)
+        }
+        releaseDriving(driven)
+        leaseRenewal.leave()
+        driven.reportEnd(end)
+    }
+
     /// Saves the definition and writes the creating transition of a started instance; returns
     /// the instance that already has its business key, if any.
     @inline(never)
@@ -259,17 +307,31 @@ public final class SagaEngine: Sendable {
     func drive(_ driven: DrivenInstance, alreadyApplied: Bool) async throws {
         try claimDriving(driven)
         defer { releaseDriving(driven) }
+        _ = try await steps(of: driven, alreadyApplied: alreadyApplied, parking: false)
+    }
+
+    /// The step loop of `drive`. With `parking`, it also stops when the instance waits for a
+    /// deferred local action and returns `true`: the instance is then in that action's hands
+    /// (`park`), with no task; `false` when the instance finished.
+    @inline(never)
+    func steps(of driven: DrivenInstance, alreadyApplied: Bool, parking: Bool) async throws -> Bool {
         var applied = alreadyApplied
         while true {
             if !applied { try await applyTransition(of: driven) }
             applied = false
             switch driven.step {
-            case .invoke: try await call(driven)
+            case .invoke:
+                let call = prepareCall(driven)
+                if parking, let body = call.deferred {
+                    park(driven, on: call, body)
+                    return true
+                }
+                try await perform(call, of: driven)
             case .wait: try await waitForRetry(driven)
             case .runChild: try await runChild(of: driven)
             case .finished:
                 emitFinished(driven)
-                return
+                return false
             case .rejected: throw rejection(driven)
             }
         }
@@ -325,13 +387,29 @@ public final class SagaEngine: Sendable {
     /// call's stay allocated while the action runs: they hold references only (the call's
     /// invocation, binding and start time are in `ResolvedCall`).
     @inline(never)
-    func call(_ driven: DrivenInstance) async throws {
-        let call = prepareCall(driven)
+    func perform(_ call: ResolvedCall, of driven: DrivenInstance) async throws {
         let outcome = await call.invoke(engine: self)
         // A cancelled executor stops here without recording anything: the call's
         // outcome is unknown to it, and recovery makes the call again with its key.
         try Task.checkCancellation()
         finish(call, outcome, of: driven)
+    }
+
+    /// Starts the deferred action of a parked instance and hands the instance to its
+    /// completion, which drives it on in a new task. Until then the instance is these heap
+    /// objects only: no task and no suspended frames hold it.
+    @inline(never)
+    func park(_ driven: DrivenInstance, on call: ResolvedCall, _ body: LocalActions.DeferredBody) {
+        let completion = ActionCompletion { outcome in
+            Task { await self.resume(driven, after: call, outcome) }
+        }
+        body(call.invocation, completion)
+    }
+
+    @inline(never)
+    func resume(_ driven: DrivenInstance, after call: ResolvedCall, _ outcome: ActionOutcome) async {
+        finish(call, outcome, of: driven)
+        await driveStarted(driven, alreadyApplied: false)
     }
 
     @inline(never)
@@ -396,11 +474,11 @@ public final class SagaEngine: Sendable {
         let timeout: Double?
         let failure: ActionFailure?
         let started: Date
-        /// A registered local action's closure, called directly (it needs no binding).
-        let localBody: LocalActions.Body?
+        /// A registered local action, called directly (it needs no binding).
+        let local: LocalActions.Entry?
 
         init(invocation: Invocation, handler: Result<any ActionHandler, ActionFailure>, binding: ServiceBinding?,
-             timeout: Double?, started: Date, localBody: LocalActions.Body? = nil) {
+             timeout: Double?, started: Date, local: LocalActions.Entry? = nil) {
             self.invocation = invocation
             switch handler {
             case .success(let handler): (self.handler, self.failure) = (handler, nil)
@@ -409,21 +487,33 @@ public final class SagaEngine: Sendable {
             self.binding = binding
             self.timeout = timeout
             self.started = started
-            self.localBody = localBody
+            self.local = local
         }
 
         var hasDeadline: Bool { (timeout ?? 0) > 0 }
+
+        /// The deferred local action to start, when the instance may wait for it without a
+        /// task (a call with a deadline is raced against a timer in a task instead).
+        var deferred: LocalActions.DeferredBody? {
+            guard failure == nil, !hasDeadline, case .deferred(let body) = local else { return nil }
+            return body
+        }
 
         @inline(never)
         func invoke(engine: SagaEngine) async -> ActionOutcome {
             if let failure { return .failure(failure) }
             if hasDeadline { return await invokeWithDeadline(engine: engine) }
-            guard let localBody else { return await callHandler() }
             // What `LocalActions.invoke` does, without its frame and the binding it ignores.
-            do {
-                return .success(try await localBody(invocation))
-            } catch {
-                return LocalActions.outcome(of: error)
+            switch local {
+            case nil: return await callHandler()
+            case .body(let body):
+                do {
+                    return .success(try await body(invocation))
+                } catch {
+                    return LocalActions.outcome(of: error)
+                }
+            case .deferred(let body):
+                return await ActionCompletion.awaitOutcome(of: invocation, body)
             }
         }
 
@@ -446,9 +536,9 @@ public final class SagaEngine: Sendable {
     func resolve(_ invocation: Invocation, services: [String: ServiceBinding]) -> ResolvedCall {
         let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
         let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
-        if binding == nil, let body = localActions.body(for: invocation) {
+        if binding == nil, let entry = localActions.entry(for: invocation) {
             return ResolvedCall(invocation: invocation, handler: .success(localActions), binding: nil, timeout: timeout,
-                                started: clock.now(), localBody: body)
+                                started: clock.now(), local: entry)
         }
         return ResolvedCall(invocation: invocation, handler: handler(for: invocation, binding: binding), binding: binding,
                             timeout: timeout, started: clock.now())

@@ -59,6 +59,10 @@ struct BenchCommand: AsyncParsableCommand {
         "Hold N sagas in flight at once, each waiting in its first step, and report the resident memory "
             + "each adds (bytes_per_inflight_instance).", valueName: "N"))
     var inflight: Int?
+    @Flag(name: .long, help: ArgumentHelp(
+        "With --inflight: each saga's caller awaits SagaEngine.run in a task of its own, and its action waits in "
+            + "that task (the default starts the sagas with SagaEngine.start and a deferred action: a waiting saga holds no task)."))
+    var awaited = false
     @Option(name: .long, help: ArgumentHelp("Keep the database in this new file (--abandon, --inflight).", valueName: "path"))
     var keepDb: String?
     @Option(name: .long, help: ArgumentHelp("Lease of the instances (--abandon, --inflight).", valueName: "seconds"))
@@ -203,6 +207,32 @@ enum BenchWorkflow {
 }
 
 enum BenchRunner {
+    /// Starts the sagas with `SagaEngine.start` from a few tasks (a saga that waits holds
+    /// none); returns, once every one has ended, each one's latency in seconds.
+    static func start(engine: SagaEngine, workflow: Workflow, sagas: Int, starters: Int = 16) async throws -> [Double] {
+        let ends = BenchEnds(expected: sagas)
+        let next = Locked(0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(starters, sagas) {
+                group.addTask {
+                    while true {
+                        let n = next.withLock { n -> Int in
+                            defer { n += 1 }
+                            return n
+                        }
+                        guard n < sagas else { return }
+                        let t0 = Date()
+                        try await engine.start(workflow, input: ["order": .int(n)]) { end in
+                            ends.record(end, seconds: Date().timeIntervalSince(t0))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return try await ends.all()
+    }
+
     /// Runs the sagas with at most `concurrency` in flight; returns each saga's latency in seconds.
     static func run(engine: SagaEngine, workflow: Workflow, sagas: Int, concurrency: Int,
                     progress: BenchProgress) async throws -> [Double] {
@@ -227,6 +257,49 @@ enum BenchRunner {
             }
             return latencies
         }
+    }
+}
+
+/// The ends of sagas started with `SagaEngine.start`, as they are reported.
+final class BenchEnds: Sendable {
+    private struct State {
+        var latencies: [Double] = []
+        var failure: (any Error)?
+        var waiter: CheckedContinuation<[Double], any Error>?
+    }
+
+    private let expected: Int
+    private let state = Locked(State())
+
+    init(expected: Int) { self.expected = expected }
+
+    func record(_ end: Result<InstanceRecord, any Error>, seconds: Double) {
+        let done = state.withLock { state -> (CheckedContinuation<[Double], any Error>, State)? in
+            switch end {
+            case .success: state.latencies.append(seconds)
+            case .failure(let error): state.failure = state.failure ?? error
+            }
+            guard state.latencies.count >= expected || state.failure != nil, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return (waiter, state)
+        }
+        if let (waiter, final) = done { Self.resume(waiter, final) }
+    }
+
+    /// Every latency once all have ended; the first failure if one failed.
+    func all() async throws -> [Double] {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> State? in
+                if state.failure != nil || state.latencies.count >= expected { return state }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { Self.resume(continuation, ready) }
+        }
+    }
+
+    private static func resume(_ waiter: CheckedContinuation<[Double], any Error>, _ state: State) {
+        if let failure = state.failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: state.latencies) }
     }
 }
 

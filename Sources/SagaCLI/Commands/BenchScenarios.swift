@@ -58,6 +58,11 @@ extension BenchCommand {
 
     /// `--inflight N`: N sagas each waiting in its first step at once; reports the resident
     /// memory they add, per instance, then releases them and lets them finish.
+    ///
+    /// By default the sagas are started with `SagaEngine.start` and their first step's action
+    /// is deferred: a waiting saga is the engine's heap objects and the action's completion,
+    /// with no task. With `--awaited`, each saga's caller awaits `SagaEngine.run` in a task of
+    /// its own and the action waits in that task.
     func runInflight(count: Int) async throws {
         let dir = directory ?? NSTemporaryDirectory() + "sagactl-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -69,9 +74,16 @@ extension BenchCommand {
         engine.register(workflow, source: yaml)
         let gate = ActionGate()
         let holding = Locked(false)
-        engine.localActions.register(service: "bench") { call in
-            if call.serviceMethod == "s1", holding.withLock({ $0 }) { try await gate.wait() }
-            return .null
+        if awaited {
+            engine.localActions.register(service: "bench") { call in
+                if call.serviceMethod == "s1", holding.withLock({ $0 }) { try await gate.wait() }
+                return .null
+            }
+        } else {
+            engine.localActions.register(service: "bench") { _ in .null }
+            engine.localActions.registerDeferred(service: "bench", method: "s1") { _, completion in
+                if holding.withLock({ $0 }) { gate.hold(completion) } else { completion.succeed(.null) }
+            }
         }
         // Warm up (the store's caches, the definition row, the runtime), then measure the
         // baseline with nothing in flight.
@@ -88,8 +100,11 @@ extension BenchCommand {
         var peak = 0
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             group.addTask {
-                try await BenchRunner.run(engine: engine, workflow: workflow, sagas: count, concurrency: count,
-                                          progress: BenchProgress(total: count, enabled: false))
+                if awaited {
+                    return try await BenchRunner.run(engine: engine, workflow: workflow, sagas: count, concurrency: count,
+                                                     progress: BenchProgress(total: count, enabled: false))
+                }
+                return try await BenchRunner.start(engine: engine, workflow: workflow, sagas: count)
             }
             try await gate.waitForArrivals(count, deadline: Date().addingTimeInterval(600), progress: progress)
             progress.finish()
@@ -110,6 +125,7 @@ extension BenchCommand {
         let perInstanceUntrimmed = Double(heldUntrimmed - baseline) / Double(count)
         let report: JSONValue = .object([
             "inflight": .int(count), "steps": .int(steps), "durability": .string(durability.rawValue),
+            "waiting": .string(awaited ? "awaited" : "deferred"),
             "baseline_rss_bytes": .int(baseline), "inflight_rss_bytes": .int(held), "peak_rss_bytes": .int(peak),
             "bytes_per_inflight_instance": .int(Int(perInstance.rounded())),
             "bytes_per_inflight_instance_before_trim": .int(Int(perInstanceUntrimmed.rounded())),
@@ -120,10 +136,10 @@ extension BenchCommand {
             Terminal.out(report.jsonString(pretty: true) + "\n")
         } else {
             Terminal.out(String(format: """
-                in flight          %d sagas, each waiting in step 1 of %d
+                in flight          %d sagas, each waiting in step 1 of %d (%@)
                 resident memory    %.1f MiB with none in flight, %.1f MiB with all (peak %.1f MiB)
                 per instance       %.0f bytes (%.2f KiB) resident; %.0f before malloc_trim
-                """, count, steps, Double(baseline) / 1_048_576, Double(held) / 1_048_576, Double(peak) / 1_048_576,
+                """, count, steps, awaited ? "awaited: a task each" : "deferred: no task", Double(baseline) / 1_048_576, Double(held) / 1_048_576, Double(peak) / 1_048_576,
                 perInstance, perInstance / 1024, perInstanceUntrimmed) + "\n")
         }
         let succeeded = (counts[.succeeded] ?? 0) - 200
@@ -161,6 +177,7 @@ final class ActionGate: @unchecked Sendable {
     private let lock = NSLock()
     private var arrived = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var held: [ActionCompletion] = []
     private var released = false
 
     /// Suspends the calling action until `releaseAll()`.
@@ -178,13 +195,29 @@ final class ActionGate: @unchecked Sendable {
         }
     }
 
+    /// Keeps a deferred action's completion until `releaseAll()`.
+    func hold(_ completion: ActionCompletion) {
+        lock.lock()
+        arrived += 1
+        guard !released else {
+            lock.unlock()
+            completion.succeed(.null)
+            return
+        }
+        held.append(completion)
+        lock.unlock()
+    }
+
     func releaseAll() {
         lock.lock()
         released = true
         let all = waiting
+        let completions = held
         waiting = []
+        held = []
         lock.unlock()
         for continuation in all { continuation.resume() }
+        for completion in completions { completion.succeed(.null) }
     }
 
     private var arrivedCount: Int {

@@ -82,6 +82,20 @@ struct DeferredActionTests {
         #expect(calls.all.map(\.stateName) == ["Reserve", "Pay"])
     }
 
+    @Test("A service bound with Type: local waits without a task too (its binding names the registered actions)")
+    func localBindingParks() async throws {
+        let (engine, workflow, pending, _) = try makeEngine()
+        engine.setServiceBindings(["shop": ServiceBinding(name: "shop", kind: .local)])
+        let ends = Ends()
+        let id = try await engine.start(workflow, input: [:], instanceID: "d-6") { ends.add($0) }
+        #expect(try await engine.store.instance(id: id)?.status == .running)
+        #expect(ends.all.isEmpty)
+        let pay = try #require(pending.first("Pay"))
+        pay.succeed([:])
+        try await eventually("the instance ends") { !ends.all.isEmpty }
+        #expect(ends.records.first?.status == .succeeded)
+    }
+
     @Test("A deferred failure is caught like any other: the instance compensates in reverse order")
     func deferredFailureCompensates() async throws {
         let (engine, workflow, pending, calls) = try makeEngine()

@@ -39,5 +39,14 @@ struct BenchScenarioTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(#""bytes_per_inflight_instance""#), "\(result.stdout)")
         #expect(result.stdout.contains(#""finished": 100"#), "\(result.stdout)")
+        #expect(result.stdout.contains(#""waiting": "deferred""#), "\(result.stdout)")
+    }
+
+    @Test("--inflight --awaited holds each saga in a task of its own and lets every saga finish")
+    func inflightAwaited() async throws {
+        let result = try await CLI.run(["bench", "--inflight", "100", "--awaited", "--json", "--directory", dir.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(#""waiting": "awaited""#), "\(result.stdout)")
+        #expect(result.stdout.contains(#""finished": 100"#), "\(result.stdout)")
     }
 }

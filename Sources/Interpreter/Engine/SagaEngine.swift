@@ -536,12 +536,19 @@ public final class SagaEngine: Sendable {
     func resolve(_ invocation: Invocation, services: [String: ServiceBinding]) -> ResolvedCall {
         let binding = bindings.withLock { $0[invocation.serviceName] } ?? services[invocation.serviceName]
         let timeout = invocation.timeoutSeconds ?? binding?.timeoutSeconds
-        if binding == nil, let entry = localActions.entry(for: invocation) {
-            return ResolvedCall(invocation: invocation, handler: .success(localActions), binding: nil, timeout: timeout,
+        if binding.map(callsLocalActions) ?? true, let entry = localActions.entry(for: invocation) {
+            return ResolvedCall(invocation: invocation, handler: .success(localActions), binding: binding, timeout: timeout,
                                 started: clock.now(), local: entry)
         }
         return ResolvedCall(invocation: invocation, handler: handler(for: invocation, binding: binding), binding: binding,
                             timeout: timeout, started: clock.now())
+    }
+
+    /// Whether `binding` is answered by `localActions` (`Type: local`, and no other handler was
+    /// set for that type with `setHandler`).
+    func callsLocalActions(_ binding: ServiceBinding) -> Bool {
+        guard binding.kind == .local, let handler = handlers.withLock({ $0[.local] }) as? LocalActions else { return false }
+        return handler === localActions
     }
 
     /// The handler for `invocation` (not a registered local action: `resolve` looks those up

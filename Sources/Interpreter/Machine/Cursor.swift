@@ -51,12 +51,22 @@ struct Cursor: Sendable, Equatable {
 
     /// Compact JSON, written by hand: this runs once per transition, on the hot path.
     func encoded() -> String {
-        var out = "{\"mode\":\"\(mode.rawValue)\",\"next\":\(nextSeq),\"logical\":\(logicalSteps)"
+        var out = ""
+        out.reserveCapacity(96 + (state?.utf8.count ?? 0))  // one allocation for the usual cursor
+        out += "{\"mode\":\""
+        out += mode.rawValue
+        out += "\",\"next\":"
+        out += String(nextSeq)
+        out += ",\"logical\":"
+        out += String(logicalSteps)
         if let state {
             out += ",\"state\":"
             JSONValue.writeString(state, to: &out)
         }
-        if let seq { out += ",\"seq\":\(seq)" }
+        if let seq {
+            out += ",\"seq\":"
+            out += String(seq)
+        }
         if !retryCounts.isEmpty { out += ",\"retries\":[" + retryCounts.map(String.init).joined(separator: ",") + "]" }
         if failEnd { out += ",\"failEnd\":true" }
         if let comp = compensation {

@@ -140,9 +140,24 @@ public struct InstanceMachine: Sendable {
         if case .rejected = action { return Decision(transition: nil, action: action) }
         instance.cursor = cursor.encoded()
         instance.updatedAt = now
-        let rows = Set(touched).sorted().map { seq in steps[index(ofSeq: seq)] }
-        return Decision(transition: Transition(instance: instance, steps: rows, outbox: outbox), action: action)
+        return Decision(transition: Transition(instance: instance, steps: touchedRows(), outbox: outbox), action: action)
     }
+
+    /// The rows touched by the current event, once each, in seq order (usually one or two:
+    /// sorting the few seqs beats hashing them into a set).
+    private func touchedRows() -> [StepRecord] {
+        var seqs = touched
+        seqs.sort()
+        var rows: [StepRecord] = []
+        rows.reserveCapacity(seqs.count)
+        var previous: Int?
+        for seq in seqs where seq != previous {
+            rows.append(steps[index(ofSeq: seq)])
+            previous = seq
+        }
+        return rows
+    }
+
 
     /// Sets the lease carried by the next transitions (the executor that holds the instance).
     public mutating func setLease(owner: LeaseOwner?, expiresAt: Date?) {
@@ -185,17 +200,25 @@ public struct InstanceMachine: Sendable {
 
     /// The latest attempt of every logical step of a phase, ordered by the step's first row.
     func effectiveRows(phase: StepPhase) -> [(first: Int, last: StepRecord)] {
-        var order: [String] = []
-        var first: [String: Int] = [:]
-        var last: [String: StepRecord] = [:]
+        // Attempts of one step share its idempotency key. With few steps a scan of what was
+        // found beats hashing every key; past that, an index by key keeps this linear.
+        var found: [(first: Int, last: StepRecord)] = []
+        var position: [String: Int]? = steps.count > 32 ? [:] : nil
         for row in steps where row.phase == phase {
-            if first[row.idempotencyKey] == nil {
-                first[row.idempotencyKey] = row.seq
-                order.append(row.idempotencyKey)
+            let at: Int?
+            if position != nil {
+                at = position![row.idempotencyKey]
+            } else {
+                at = found.firstIndex { $0.last.idempotencyKey == row.idempotencyKey }
             }
-            last[row.idempotencyKey] = row
+            if let at {
+                found[at].last = row
+            } else {
+                position?[row.idempotencyKey] = found.count
+                found.append((row.seq, row))
+            }
         }
-        return order.map { (first[$0]!, last[$0]!) }
+        return found
     }
 }
 

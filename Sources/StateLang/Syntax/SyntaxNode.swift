@@ -36,6 +36,9 @@ public struct ScalarSyntax: Sendable, Equatable {
             }
         }
         guard style == .plain else { return .string(text) }
+        // Most plain scalars are names and expressions: one that cannot start a null, a bool
+        // or a number is a string without trying each form.
+        if let first = text.utf8.first, !Self.mayStartTyped(first) { return .string(text) }
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         default: break
@@ -44,6 +47,19 @@ public struct ScalarSyntax: Sendable, Equatable {
         if let i = ScalarSyntax.integer(text) { return .int(i) }
         if let d = ScalarSyntax.float(text) { return .double(d) }
         return .string(text)
+    }
+
+    /// Whether a plain scalar starting with `byte` may be a null (`~`, `null`), a bool or a
+    /// number (a digit, a sign, `.` of `.5` or `.inf`): see `value`.
+    static func mayStartTyped(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+             UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+             UInt8(ascii: "f"), UInt8(ascii: "F"):
+            true
+        default:
+            false
+        }
     }
 
     static func bool(_ text: String) -> Bool? {

@@ -59,34 +59,57 @@ public struct SHA256 {
 extension SyntaxNode {
     /// A canonical text of the node that keeps mapping order (which matters for `Status` and
     /// `Choices`) and drops formatting, comments and positions: the input of fingerprints.
+    /// Fingerprints name stored definitions, so this text must never change for a document.
     public var canonicalText: String {
         var out = ""
-        var pending: [(SyntaxNode?, String?)] = [(self, nil)]
-        // Iterative, so deep documents cannot overflow the stack.
-        while let (node, literal) = pending.popLast() {
-            if let literal { out += literal; continue }
-            guard let node else { continue }
-            switch node.kind {
-            case .scalar(let s): out += s.value.jsonString()
-            case .sequence(let items):
-                out += "["
-                pending.append((nil, "]"))
-                for (i, item) in items.enumerated().reversed() {
-                    pending.append((item, nil))
-                    if i > 0 { pending.append((nil, ",")) }
-                }
-            case .mapping(let entries):
-                out += "{"
-                pending.append((nil, "}"))
-                for (i, entry) in entries.enumerated().reversed() {
-                    pending.append((entry.value, nil))
-                    var key = ""
-                    JSONValue.writeString(entry.key, to: &key)
-                    pending.append((nil, key + ":"))
-                    if i > 0 { pending.append((nil, ",")) }
+        out.reserveCapacity(4096)
+        // Iterative, so deep documents cannot overflow the stack: one frame per open
+        // container, with the index of its next child.
+        enum Open {
+            case sequence([SyntaxNode], Int)
+            case mapping([SyntaxEntry], Int)
+        }
+        var open: [Open] = []
+        var next: SyntaxNode? = self
+        while true {
+            if let node = next {
+                next = nil
+                switch node.kind {
+                case .scalar(let scalar): scalar.writeCanonical(to: &out)
+                case .sequence(let items):
+                    out += "["
+                    open.append(.sequence(items, 0))
+                case .mapping(let entries):
+                    out += "{"
+                    open.append(.mapping(entries, 0))
                 }
             }
+            guard let top = open.popLast() else { return out }
+            switch top {
+            case .sequence(let items, let index):
+                guard index < items.count else { out += "]"; continue }
+                if index > 0 { out += "," }
+                next = items[index]
+                open.append(.sequence(items, index + 1))
+            case .mapping(let entries, let index):
+                guard index < entries.count else { out += "}"; continue }
+                if index > 0 { out += "," }
+                JSONValue.writeString(entries[index].key, to: &out)
+                out += ":"
+                next = entries[index].value
+                open.append(.mapping(entries, index + 1))
+            }
         }
-        return out
+    }
+}
+
+extension ScalarSyntax {
+    /// Appends `value.jsonString()`, without building the value of a scalar that is a string.
+    func writeCanonical(to out: inout String) {
+        if tag == nil, style != .plain || text.utf8.first.map({ !Self.mayStartTyped($0) }) == true {
+            JSONValue.writeString(text, to: &out)
+        } else {
+            out += value.jsonString()
+        }
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import StateLang
+
+/// `SyntaxNode.canonicalText` is the input of definition fingerprints, which name the
+/// definitions stored in every database: it must give the same text as the first, plain
+/// implementation (kept here as the reference) for every document.
+@Suite("Canonical text of fingerprints")
+struct CanonicalTextTests {
+    /// The text as it was first defined: each scalar's typed value as JSON, containers in order.
+    static func reference(_ node: SyntaxNode) -> String {
+        switch node.kind {
+        case .scalar(let scalar): scalar.value.jsonString()
+        case .sequence(let items): "[" + items.map(reference).joined(separator: ",") + "]"
+        case .mapping(let entries):
+            "{" + entries.map { entry in
+                var key = ""
+                JSONValue.writeString(entry.key, to: &key)
+                return key + ":" + reference(entry.value)
+            }.joined(separator: ",") + "}"
+        }
+    }
+
+    @Test("Every corpus file and workflow of the project has the reference text")
+    func corpusAndWorkflows() throws {
+        var files = try FileManager.default.contentsOfDirectory(atPath: TestPaths.corpus.path)
+            .filter { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+            .map { TestPaths.corpusFile($0) }
+        let workflows = TestPaths.repositoryRoot.appendingPathComponent("workflows")
+        files += try FileManager.default.contentsOfDirectory(atPath: workflows.path).map { workflows.appendingPathComponent($0) }
+        #expect(files.count > 100)
+        var compared = 0
+        for file in files {
+            guard let text = try? String(contentsOf: file, encoding: .utf8), let root = YAMLReader().read(text).root else { continue }
+            #expect(root.canonicalText == Self.reference(root), "\(file.lastPathComponent)")
+            compared += 1
+        }
+        #expect(compared > 100)
+    }
+
+    @Test("Scalars of every kind, tags, quoting, nesting and empty containers")
+    func edgeCases() throws {
+        let text = """
+            a: [1, -2, +3, 0x1F, 0o7, 1.5, .5, 1e3, .inf, -.Inf, .nan, true, False, null, ~, '', "", x, "42", '7']
+            b: { c: [], d: {}, e: [[], [{}]], "q\\"uote": "line\\nbreak\\t", ü: ünï }
+            f: !!str 12
+            g: !!int "12"
+            h: !!float "1.5"
+            i: !!bool "true"
+            j: !!null ""
+            k: $.[amount] > 0 && [x] != null
+            """
+        let root = try #require(YAMLReader().read(text).root)
+        #expect(root.canonicalText == Self.reference(root))
+        let scalar = try #require(YAMLReader().read("plain").root)
+        #expect(scalar.canonicalText == #""plain""#)
+    }
+
+    @Test("Nesting ten times deeper than the reader allows is walked without recursion")
+    func deep() throws {
+        let at = SourceRange(at: SourcePosition(line: 1, column: 1))
+        var node = SyntaxNode(.scalar(ScalarSyntax(text: "1", style: .plain)), range: at)
+        for _ in 0..<(YAMLReader().maxDepth * 10) { node = SyntaxNode(.sequence([node]), range: at) }
+        let text = node.canonicalText
+        #expect(text == Self.reference(node))
+        let levels = YAMLReader().maxDepth * 10
+        #expect(text == String(repeating: "[", count: levels) + "1" + String(repeating: "]", count: levels))
+    }
+}

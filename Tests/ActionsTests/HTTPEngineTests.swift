@@ -12,7 +12,7 @@ struct HTTPEngineTests {
         Name: http-checkout
         StartState: Reserve
         Services:
-          inventory: { Type: http, URL: "${SHOP_URL:-http://127.0.0.1:1}/inventory", TimeoutSeconds: 10 }
+          inventory: { Type: http, URL: "${SHOP_URL:-http://127.0.0.1:1}/inventory", TimeoutSeconds: 30 }
           payments:
             Type: http
             URL: "${SHOP_URL:-http://127.0.0.1:1}/payments"
@@ -67,7 +67,15 @@ struct HTTPEngineTests {
 
                 let id = "http-e2e-1"
                 let run = Task { try await engine.run(workflow, input: ["productId": 42, "amount": 20], instanceID: id) }
-                try await eventually("the retry of Reserve is scheduled") { try await engine.store.instance(id: id)?.wakeAt != nil }
+                try await eventually("the retry of Reserve is scheduled") {
+                    // An instance that ended instead (say, its first call ran into the binding's
+                    // real-time TimeoutSeconds on a loaded machine) says so at once.
+                    let instance = try await engine.store.instance(id: id)
+                    if let instance, instance.status != .running {
+                        throw TestServerError("the instance ended \(instance.status) before Reserve's retry: \(String(describing: instance.failure))")
+                    }
+                    return instance?.wakeAt != nil
+                }
                 #expect(server.requestCount == 1)
                 clock.advance(by: 2)
                 let record = try await run.value

@@ -55,12 +55,30 @@ public struct YAMLReader {
         var items: [SyntaxNode] = []
         /// A mapping's key read and waiting for its value.
         var pendingKey: (String, SourceRange)?
-        /// A mapping's keys so far, where each was first written.
-        var seen: [String: SourceRange] = [:]
+        /// A large mapping's keys so far, where each was first written (a small one's are
+        /// found in `entries`: most mappings have a few keys, and hashing each cost more).
+        private var seen: [String: SourceRange]?
+        static let indexFrom = 16
         /// The pending key is not a string: its value is read and dropped.
         var badKey = false
         /// What the collection holds so far.
         var size = Size(nodes: 1, depth: 1, bytes: 0)
+
+        /// Where `key` was first written in this mapping, if it was.
+        func firstRange(of key: String) -> SourceRange? {
+            if let seen { return seen[key] }
+            return entries.first { $0.key == key }?.keyRange
+        }
+
+        /// Adds a mapping entry whose key is new.
+        func addEntry(_ entry: SyntaxEntry) {
+            entries.append(entry)
+            if seen != nil {
+                seen![entry.key] = entry.keyRange
+            } else if entries.count >= Self.indexFrom {
+                seen = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.keyRange) })
+            }
+        }
 
         init(_ kind: Kind, start: SourcePosition, anchor: String?) {
             self.kind = kind
@@ -123,14 +141,13 @@ public struct YAMLReader {
                 case .mapping:
                     if let (key, keyRange) = top.pendingKey {
                         if !top.badKey {
-                            if let first = top.seen[key] {
+                            if let first = top.firstRange(of: key) {
                                 diagnostics.append(Diagnostic(
                                     .duplicateKey, "duplicate key '\(key)' in this mapping", at: keyRange,
                                     notes: [DiagnosticNote("'\(key)' is first defined here", at: first)],
                                     hint: "remove one of them; sagactl keeps the first"))
                             } else {
-                                top.seen[key] = keyRange
-                                top.entries.append(SyntaxEntry(key: key, keyRange: keyRange, value: node))
+                                top.addEntry(SyntaxEntry(key: key, keyRange: keyRange, value: node))
                                 top.size.add(size)
                             }
                         }

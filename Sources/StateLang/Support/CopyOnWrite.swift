@@ -1,12 +1,14 @@
 /// A value kept in one heap object and copied when written while shared: 8 bytes wherever it
 /// is passed, returned or held.
 ///
-/// For the engine's large records (`InstanceRecord`, `Invocation`, `Transition`). Async
+/// For large records copied often: the engine's `InstanceRecord`, `Invocation` and
+/// `Transition`, and the front end's `StateSyntax` (each validation rule walks every state).
+/// For the engine's records, size matters as much as copying. Async
 /// functions that hold one across an await keep it in their frame, and a task keeps the memory
 /// of its deepest frames (1 KB task-allocator slabs) for as long as it lives: inline, these
 /// records made the frames on the path of every running instance too big to share a slab
 /// (`sagactl bench --inflight`).
-struct CopyOnWrite<Value: Sendable>: Sendable {
+package struct CopyOnWrite<Value: Sendable>: Sendable {
     // @unchecked: `value` is changed only through `CopyOnWrite.value`'s modify accessor, after
     // it made this storage unique to the changing value, so no two values share a storage
     // that changes.
@@ -17,9 +19,9 @@ struct CopyOnWrite<Value: Sendable>: Sendable {
 
     private var storage: Storage
 
-    init(_ value: Value) { storage = Storage(value) }
+    package init(_ value: Value) { storage = Storage(value) }
 
-    var value: Value {
+    package var value: Value {
         get { storage.value }
         _modify {
             if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.value) }
@@ -28,15 +30,15 @@ struct CopyOnWrite<Value: Sendable>: Sendable {
     }
 
     /// Whether both hold the same storage (then their values are equal without comparing).
-    func sharesStorage(with other: CopyOnWrite<Value>) -> Bool { storage === other.storage }
+    package func sharesStorage(with other: CopyOnWrite<Value>) -> Bool { storage === other.storage }
 }
 
 extension CopyOnWrite: Equatable where Value: Equatable {
-    static func == (lhs: CopyOnWrite, rhs: CopyOnWrite) -> Bool {
+    package static func == (lhs: CopyOnWrite, rhs: CopyOnWrite) -> Bool {
         lhs.sharesStorage(with: rhs) || lhs.value == rhs.value
     }
 }
 
 extension CopyOnWrite: Hashable where Value: Hashable {
-    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+    package func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }

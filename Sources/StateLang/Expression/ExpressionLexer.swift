@@ -99,7 +99,9 @@ struct ExpressionLexer {
     static func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
 
     static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
-        c == "_" || c == "$" || c.properties.isAlphabetic
+        // ASCII first: the Unicode property lookup is costly, and nearly every name is ASCII.
+        if c.isASCII { return (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_" || c == "$" }
+        return c.properties.isAlphabetic
     }
 
     static func isIdentifierPart(_ c: Unicode.Scalar) -> Bool {

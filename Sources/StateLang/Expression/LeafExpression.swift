@@ -17,8 +17,8 @@ public enum LeafExpression: Sendable, Hashable {
     /// Reads a leaf. Errors point into `text`: a malformed expression, an unsupported SpEL
     /// construct, or a `$Type` other than `$.`, `$Sequence.` and `$Exception{`.
     public static func parse(_ text: String) throws(ExpressionError) -> LeafExpression {
+        guard text.utf8.first == UInt8(ascii: "$") else { return .literal(text) }
         let scalars = Array(text.unicodeScalars)
-        guard scalars.first == "$" else { return .literal(text) }
         let typed = try TypedExpressionText(scalars)
         switch (typed.typeName, typed.delimiter) {
         case ("", .dot):

@@ -11,7 +11,7 @@
 #   2. each target is one `swiftc -sanitize=fuzzer,address -parse-as-library` invocation over
 #      every file of Sources/StateLang, Fuzz/Support and the target's main.swift, as one module
 #      (the harness may use internal API), linked with those objects. `-O` for speed; overflow
-#      and bounds checks stay on.
+#      and bounds checks stay on. `-package-name` as SwiftPM passes it, for `package` access.
 # Binaries are rebuilt only when a source is newer. Everything goes to $FUZZ_OUT
 # (default .build/fuzz): binaries, the growing corpus per target (kept between runs), the logs,
 # and the reproducers of crashes (`artifacts/<target>-crash-…`, `-timeout-…`, `-oom-…`).
@@ -70,7 +70,7 @@ build() {
   if stale "$binary" Sources/StateLang Fuzz/Support "$dir" "${objects[@]}"; then
     echo "== building $name-fuzzer"
     mapfile -t sources < <(find Sources/StateLang Fuzz/Support -name '*.swift' | sort)
-    swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g \
+    swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name sagactl -O -g \
       -module-name StateLang -I "$yams/include" \
       "${sources[@]}" "$dir/main.swift" "${objects[@]}" -o "$binary" 2> "$out/logs/$name-build.log" \
       || { cat "$out/logs/$name-build.log" >&2; exit 1; }

@@ -104,10 +104,11 @@ extension SyntaxNode {
 }
 
 extension ScalarSyntax {
-    /// Appends `value.jsonString()`, without building the value of a scalar that is a string.
+    /// Appends `value.jsonString()`, writing a string (most scalars) straight into `out`.
     func writeCanonical(to out: inout String) {
-        if tag == nil, style != .plain || text.utf8.first.map({ !Self.mayStartTyped($0) }) == true {
-            JSONValue.writeString(text, to: &out)
+        let value = self.value
+        if case .string(let string) = value {
+            JSONValue.writeString(string, to: &out)
         } else {
             out += value.jsonString()
         }

@@ -12,17 +12,20 @@ package struct CopyOnWrite<Value: Sendable>: Sendable {
     // @unchecked: `value` is changed only through `CopyOnWrite.value`'s modify accessor, after
     // it made this storage unique to the changing value, so no two values share a storage
     // that changes.
-    private final class Storage: @unchecked Sendable {
-        var value: Value
-        init(_ value: Value) { self.value = value }
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        @usableFromInline var value: Value
+        @inlinable init(_ value: Value) { self.value = value }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
-    package init(_ value: Value) { storage = Storage(value) }
+    @inlinable package init(_ value: Value) { storage = Storage(value) }
 
-    package var value: Value {
-        get { storage.value }
+    /// Read in place (`_read`, inlinable so that other modules specialize it): a plain getter
+    /// would copy the whole record, retaining and releasing every field, to read one of them.
+    @inlinable package var value: Value {
+        _read { yield storage.value }
         _modify {
             if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.value) }
             yield &storage.value
@@ -30,7 +33,7 @@ package struct CopyOnWrite<Value: Sendable>: Sendable {
     }
 
     /// Whether both hold the same storage (then their values are equal without comparing).
-    package func sharesStorage(with other: CopyOnWrite<Value>) -> Bool { storage === other.storage }
+    @inlinable package func sharesStorage(with other: CopyOnWrite<Value>) -> Bool { storage === other.storage }
 }
 
 extension CopyOnWrite: Equatable where Value: Equatable {

@@ -66,4 +66,23 @@ struct CanonicalTextTests {
         let levels = YAMLReader().maxDepth * 10
         #expect(text == String(repeating: "[", count: levels) + "1" + String(repeating: "]", count: levels))
     }
+
+    @Test("SHA-256 gives the FIPS 180-4 digests, across block boundaries")
+    func sha256KnownAnswers() {
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // 56 bytes: the padding needs a second block.
+        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("The fingerprint of a project workflow is the one stored databases know it by")
+    func pinnedFingerprint() throws {
+        // Computed by the first implementation; a change here would orphan stored definitions.
+        let file = TestPaths.repositoryRoot.appendingPathComponent("workflows/order-payment.yaml")
+        let fingerprint = try #require(WorkflowLoader.load(path: file.path).syntax?.fingerprint)
+        #expect(fingerprint == "86eb0a53c32c33166950156eefa102e23cb74498ee375cb74a53b259e111b171")
+    }
 }

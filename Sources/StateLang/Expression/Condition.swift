@@ -9,7 +9,7 @@ public enum Condition: Sendable, Hashable {
 
     /// Reads a condition. A text not starting with `$` is SpEL as a whole.
     public static func parse(_ text: String) throws(ExpressionError) -> Condition {
-        let scalars = Array(text.unicodeScalars)
+        let scalars = text.scalarArray
         guard scalars.first == "$" else { return .spel(try ExpressionParser.parse(scalars, from: 0)) }
         let typed = try TypedExpressionText(scalars)
         switch (typed.typeName, typed.delimiter) {

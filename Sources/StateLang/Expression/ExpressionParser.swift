@@ -15,7 +15,7 @@ public enum ExpressionParser {
     ///
     /// Offsets in the tree and in a thrown error are 0-based Unicode-scalar offsets into `text`.
     public static func parse(_ text: String) throws(ExpressionError) -> Expr {
-        try parse(Array(text.unicodeScalars), from: 0)
+        try parse(text.scalarArray, from: 0)
     }
 
     /// Parses `scalars[start...]`, keeping offsets relative to `scalars[0]` so that the tree of

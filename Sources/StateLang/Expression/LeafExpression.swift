@@ -18,7 +18,7 @@ public enum LeafExpression: Sendable, Hashable {
     /// construct, or a `$Type` other than `$.`, `$Sequence.` and `$Exception{`.
     public static func parse(_ text: String) throws(ExpressionError) -> LeafExpression {
         guard text.utf8.first == UInt8(ascii: "$") else { return .literal(text) }
-        let scalars = Array(text.unicodeScalars)
+        let scalars = text.scalarArray
         let typed = try TypedExpressionText(scalars)
         switch (typed.typeName, typed.delimiter) {
         case ("", .dot):

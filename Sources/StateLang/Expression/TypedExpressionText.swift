@@ -14,7 +14,9 @@ struct TypedExpressionText {
     var delimiter: Delimiter
     /// Where the content starts in the whole text.
     var contentOffset: Int
-    var content: String
+    /// Where the content ends (exclusive): the end of the text after a dot, the `}` after a brace.
+    private var contentEnd: Int
+    private var scalars: [Unicode.Scalar]
     /// `$Type.` or `$Type{`, for messages about the type.
     var prefixSpan: Expr.Span
 
@@ -30,9 +32,10 @@ struct TypedExpressionText {
         delimiter = scalars[split] == "." ? .dot : .brace
         contentOffset = split + 1
         prefixSpan = Expr.Span(offset: 0, length: split + 1)
+        self.scalars = scalars
         switch delimiter {
         case .dot:
-            content = String(String.UnicodeScalarView(scalars[contentOffset...]))
+            contentEnd = scalars.count
         case .brace:
             guard let close = scalars[contentOffset...].firstIndex(of: "}") else {
                 throw ExpressionError(.expressionSyntax, "expected '}' to close '$\(typeName){'",
@@ -42,9 +45,13 @@ struct TypedExpressionText {
                 throw ExpressionError(.expressionSyntax, "unexpected text after the closing '}'",
                     offset: close + 1, length: scalars.count - close - 1)
             }
-            content = String(String.UnicodeScalarView(scalars[contentOffset..<close]))
+            contentEnd = close
         }
     }
+
+    /// The text after the delimiter (up to the `}` after a brace). Made when asked: a `$.` path,
+    /// the common case, is parsed from the scalars and never needs it as a string.
+    var content: String { String(String.UnicodeScalarView(scalars[contentOffset..<contentEnd])) }
 
     /// The error for a type other than "", `Sequence` and `Exception`.
     func unknownType() -> ExpressionError {
@@ -56,7 +63,7 @@ struct TypedExpressionText {
 
     /// The content of `$Exception{…}` as an error-name pattern; it may not be empty.
     func errorPattern() throws(ExpressionError) -> String {
-        guard !content.isEmpty else {
+        guard contentEnd > contentOffset else {
             throw ExpressionError(.expressionSyntax, "expected an error name in '$\(typeName)\(delimiter.rawValue)'",
                 offset: contentOffset, length: 1)
         }

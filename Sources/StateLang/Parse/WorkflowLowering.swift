@@ -30,7 +30,7 @@ public struct WorkflowLowering {
             return nil
         }
         var workflow = WorkflowSyntax(range: root.range)
-        workflow.fingerprint = SHA256.hex(Array(root.canonicalText.utf8))
+        workflow.fingerprint = SHA256.hex(root.canonicalBytes)
         for entry in entries {
             let node = entry.value
             switch entry.key {

@@ -10,12 +10,8 @@ extension YAMLReader {
             return readerDiagnostic(problem: problem, value: Int(parser.problem_value),
                                     at: SourceFile.position(ofByte: Int(parser.problem_offset), in: bytes))
         }
-        // At the end of a file without a final line break, libyaml moves its mark to a line
-        // that does not exist; the end of the last line is where the file ends.
-        let scalarCount = bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
-        func place(_ mark: yaml_mark_t) -> SourcePosition {
-            Int(mark.index) >= scalarCount ? SourceFile.position(ofByte: bytes.count, in: bytes) : YAMLReader.position(mark)
-        }
+        var marks = MarkPlacer(bytes: bytes)
+        func place(_ mark: yaml_mark_t) -> SourcePosition { marks.place(mark) }
         let mark = place(parser.problem_mark)
         if problem.hasPrefix("Maximum nesting level") {
             // libyaml's scanner runs ahead through flow collections (`[[[[...`), so its own
@@ -64,6 +60,30 @@ extension YAMLReader {
 
     static func position(_ mark: yaml_mark_t) -> SourcePosition {
         SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    }
+
+    /// Positions of libyaml's marks. At the end of a file without a final line break, libyaml
+    /// can put a mark (the value of a lone `?`, or where it failed) on a line that does not
+    /// exist; the end of the last line is where the file ends.
+    struct MarkPlacer {
+        private let bytes: UnsafeBufferPointer<UInt8>
+        /// Marks count Unicode scalars: the bytes that do not continue one (libyaml reads
+        /// only valid UTF-8).
+        private let scalarCount: Int
+        /// Found at the first mark past the end: a scan of the whole file.
+        private var endOfFile: SourcePosition?
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+            scalarCount = bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
+        }
+
+        mutating func place(_ mark: yaml_mark_t) -> SourcePosition {
+            guard Int(mark.index) >= scalarCount else { return YAMLReader.position(mark) }
+            let end = endOfFile ?? SourceFile.position(ofByte: bytes.count, in: bytes)
+            endOfFile = end
+            return end
+        }
     }
 
     /// libyaml's reader rejects invalid UTF-8 (already caught by `WorkflowLoader.load(data:)`

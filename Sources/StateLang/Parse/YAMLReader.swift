@@ -114,14 +114,8 @@ public struct YAMLReader {
                 return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
             }
 
-            // At the end of a file without a final line break, libyaml can put the mark of an
-            // empty node (the value of a lone `?`) on a line that does not exist; the end of
-            // the last line is where the file ends.
-            let scalarCount = text.unicodeScalars.count
-            let endOfFile = SourceFile.position(ofByte: buffer.count, in: buffer)
-            func place(_ mark: yaml_mark_t) -> SourcePosition {
-                Int(mark.index) >= scalarCount ? endOfFile : YAMLReader.position(mark)
-            }
+            var marks = MarkPlacer(bytes: buffer)
+            func place(_ mark: yaml_mark_t) -> SourcePosition { marks.place(mark) }
 
             func cString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
                 guard let pointer else { return nil }

@@ -22,28 +22,18 @@ public struct SHA256 {
 
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
-            for i in 0..<16 {
-                let j = chunk + i * 4
-                w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8 | UInt32(message[j + 3])
+        // Through buffer pointers: the rounds index fixed-size arrays, and checking every index
+        // took as long as the hashing itself.
+        message.withUnsafeBufferPointer { message in
+            k.withUnsafeBufferPointer { k in
+                w.withUnsafeMutableBufferPointer { w in
+                    h.withUnsafeMutableBufferPointer { h in
+                        for chunk in stride(from: 0, to: message.count, by: 64) {
+                            compress(message, chunk, k, w, h)
+                        }
+                    }
+                }
             }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
-            h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
         }
         let digits = Array("0123456789abcdef")
         var out = ""
@@ -53,6 +43,32 @@ public struct SHA256 {
         return out
     }
 
+    /// One 64-byte block of `message` at `chunk` into the state `h` (FIPS 180-4 §6.2.2).
+    private static func compress(_ message: UnsafeBufferPointer<UInt8>, _ chunk: Int, _ k: UnsafeBufferPointer<UInt32>,
+                                 _ w: UnsafeMutableBufferPointer<UInt32>, _ h: UnsafeMutableBufferPointer<UInt32>) {
+        for i in 0..<16 {
+            let j = chunk + i * 4
+            w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8 | UInt32(message[j + 3])
+        }
+        for i in 16..<64 {
+            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        }
+        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+        for i in 0..<64 {
+            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let ch = (e & f) ^ (~e & g)
+            let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
+            let t2 = s0 &+ maj
+            (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+        }
+        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+        h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+    }
+
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
 
@@ -60,8 +76,11 @@ extension SyntaxNode {
     /// A canonical text of the node that keeps mapping order (which matters for `Status` and
     /// `Choices`) and drops formatting, comments and positions: the input of fingerprints.
     /// Fingerprints name stored definitions, so this text must never change for a document.
-    public var canonicalText: String {
-        var out = ""
+    public var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// `canonicalText` as UTF-8, written as bytes (what SHA-256 reads) rather than as a string.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(4096)
         // Iterative, so deep documents cannot overflow the stack: one frame per open
         // container, with the index of its next child.
@@ -77,25 +96,25 @@ extension SyntaxNode {
                 switch node.kind {
                 case .scalar(let scalar): scalar.writeCanonical(to: &out)
                 case .sequence(let items):
-                    out += "["
+                    out.append(UInt8(ascii: "["))
                     open.append(.sequence(items, 0))
                 case .mapping(let entries):
-                    out += "{"
+                    out.append(UInt8(ascii: "{"))
                     open.append(.mapping(entries, 0))
                 }
             }
             guard let top = open.popLast() else { return out }
             switch top {
             case .sequence(let items, let index):
-                guard index < items.count else { out += "]"; continue }
-                if index > 0 { out += "," }
+                guard index < items.count else { out.append(UInt8(ascii: "]")); continue }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 next = items[index]
                 open.append(.sequence(items, index + 1))
             case .mapping(let entries, let index):
-                guard index < entries.count else { out += "}"; continue }
-                if index > 0 { out += "," }
+                guard index < entries.count else { out.append(UInt8(ascii: "}")); continue }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(entries[index].key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 next = entries[index].value
                 open.append(.mapping(entries, index + 1))
             }
@@ -104,13 +123,13 @@ extension SyntaxNode {
 }
 
 extension ScalarSyntax {
-    /// Appends `value.jsonString()`, writing a string (most scalars) straight into `out`.
-    func writeCanonical(to out: inout String) {
+    /// Appends the UTF-8 of `value.jsonString()`, writing a string (most scalars) straight into `out`.
+    func writeCanonical(to out: inout [UInt8]) {
         let value = self.value
         if case .string(let string) = value {
             JSONValue.writeString(string, to: &out)
         } else {
-            out += value.jsonString()
+            out.append(contentsOf: value.jsonString().utf8)
         }
     }
 }

@@ -50,7 +50,7 @@ extension JSONValue {
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         // Most strings (keys, ids, names) need no escape: append them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscape(s) {
             out += s
             out += "\""
             return
@@ -72,5 +72,24 @@ extension JSONValue {
             }
         }
         out += "\""
+    }
+
+    /// `writeString` into UTF-8 bytes. A string with nothing to escape (nearly all) is copied
+    /// whole; one with escapes goes through `writeString`, the one place that escapes.
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        if !needsEscape(s) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        var escaped = ""
+        writeString(s, to: &escaped)
+        out.append(contentsOf: escaped.utf8)
+    }
+
+    /// Whether `s` holds a character JSON escapes: a control character, `"` or a backslash.
+    private static func needsEscape(_ s: String) -> Bool {
+        s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
     }
 }

@@ -84,4 +84,19 @@ struct ExpressionLexerTests {
             #expect(error.length == 1, "\(text)")
         }
     }
+
+    @Test func tokenTextsAreTheSourceTextASCIIOrNot() throws {
+        let text = "pr\u{E9}cis.Montant >= 1.5e3 && 'caf\u{E9}' != #na\u{EF}ve AND [x] ?: verylongidentifiername"
+        #expect(text.scalarArray == Array(text.unicodeScalars))
+        #expect("[plain] == 'ascii'".scalarArray == Array("[plain] == 'ascii'".unicodeScalars))
+        let tokens = try ExpressionLexer.tokenize(text.scalarArray)
+        #expect(tokens.map(\.text) == [
+            "pr\u{E9}cis", ".", "Montant", ">=", "1.5e3", "&&", "'caf\u{E9}'", "!=", "#na\u{EF}ve", "AND", "[", "x", "]",
+            "?:", "verylongidentifiername", "",
+        ])
+        #expect(tokens[0].kind == .identifier("pr\u{E9}cis"))
+        #expect(tokens[8].kind == .variable("na\u{EF}ve"))
+        #expect(tokens[9].kind == .and)
+        #expect(tokens[14].kind == .identifier("verylongidentifiername"))
+    }
 }

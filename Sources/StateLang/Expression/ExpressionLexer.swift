@@ -31,7 +31,7 @@ struct ExpressionLexer {
     }
 
     private mutating func symbol(_ kind: ExpressionToken.Kind, _ length: Int) {
-        let text = String(String.UnicodeScalarView(scalars[position..<position + length]))
+        let text = scalars.string(position..<position + length)
         push(kind, from: position, length: length, text: text)
         position += length
     }
@@ -109,18 +109,17 @@ struct ExpressionLexer {
     }
 
     private mutating func readName() -> String {
-        var name = String.UnicodeScalarView()
-        while let c = peek(), Self.isIdentifierPart(c) {
-            name.append(c)
-            position += 1
-        }
-        return String(name)
+        let start = position
+        while let c = peek(), Self.isIdentifierPart(c) { position += 1 }
+        return scalars.string(start..<position)
     }
 
     private mutating func identifier() {
         let start = position
         let name = readName()
-        let kind = ExpressionToken.operatorWords[name.lowercased()] ?? .identifier(name)
+        // A name longer than every operator word is an identifier, without lowercasing it.
+        let kind = name.utf8.count <= ExpressionToken.longestOperatorWord
+            ? ExpressionToken.operatorWords[name.lowercased()] ?? .identifier(name) : .identifier(name)
         push(kind, from: start, length: position - start, text: name)
     }
 
@@ -157,7 +156,7 @@ struct ExpressionLexer {
                 value.append(c)
             }
         }
-        let text = String(String.UnicodeScalarView(scalars[start..<position]))
+        let text = scalars.string(start..<position)
         push(.string(String(value)), from: start, length: position - start, text: text)
     }
 
@@ -181,7 +180,7 @@ struct ExpressionLexer {
                 digits()
             }
         }
-        let body = String(String.UnicodeScalarView(scalars[start..<position]))
+        let body = scalars.string(start..<position)
         if let s = peek(), "dDfF".unicodeScalars.contains(s) {
             isDecimal = true
             position += 1
@@ -191,7 +190,7 @@ struct ExpressionLexer {
         if let c = peek(), Self.isIdentifierPart(c) {
             throw .syntax("unexpected '\(c)' in a number", at: .init(offset: position, length: 1))
         }
-        let text = String(String.UnicodeScalarView(scalars[start..<position]))
+        let text = scalars.string(start..<position)
         let span = Expr.Span(offset: start, length: position - start)
         if isDecimal {
             guard let value = Double(body), value.isFinite else {

@@ -53,4 +53,6 @@ struct ExpressionToken: Sendable, Equatable {
         "eq": .equal, "ne": .notEqual, "lt": .less, "le": .lessOrEqual, "gt": .greater,
         "ge": .greaterOrEqual, "div": .slash, "mod": .percent,
     ]
+    /// The length of the longest of `operatorWords`: a longer name is no operator.
+    static let longestOperatorWord = operatorWords.keys.map(\.utf8.count).max() ?? 0
 }

@@ -13,3 +13,16 @@ extension String {
         return ascii ?? Array(unicodeScalars)
     }
 }
+
+extension Array where Element == Unicode.Scalar {
+    /// The scalars in `range` as a string. ASCII (nearly every token) is written byte for byte,
+    /// without going through a scalar view.
+    func string(_ range: Range<Int>) -> String {
+        let slice = self[range]
+        guard slice.allSatisfy(\.isASCII) else { return String(String.UnicodeScalarView(slice)) }
+        return String(unsafeUninitializedCapacity: slice.count) { buffer in
+            for (i, scalar) in slice.enumerated() { buffer[i] = UInt8(truncatingIfNeeded: scalar.value) }
+            return slice.count
+        }
+    }
+}

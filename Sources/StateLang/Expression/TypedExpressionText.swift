@@ -28,7 +28,7 @@ struct TypedExpressionText {
                 "a value starting with '$' is an expression and needs '.' or '{' after its type, as in '$.[key]' or '$Exception{Timeout}'",
                 offset: 0, length: scalars.count)
         }
-        typeName = String(String.UnicodeScalarView(scalars[1..<split]))
+        typeName = scalars.string(1..<split)
         delimiter = scalars[split] == "." ? .dot : .brace
         contentOffset = split + 1
         prefixSpan = Expr.Span(offset: 0, length: split + 1)
@@ -51,7 +51,7 @@ struct TypedExpressionText {
 
     /// The text after the delimiter (up to the `}` after a brace). Made when asked: a `$.` path,
     /// the common case, is parsed from the scalars and never needs it as a string.
-    var content: String { String(String.UnicodeScalarView(scalars[contentOffset..<contentEnd])) }
+    var content: String { scalars.string(contentOffset..<contentEnd) }
 
     /// The error for a type other than "", `Sequence` and `Exception`.
     func unknownType() -> ExpressionError {

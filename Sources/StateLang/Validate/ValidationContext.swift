@@ -49,12 +49,13 @@ public struct ValidationContext: Sendable {
             ValidationContext.references(of: state, at: i, indexByName: indexByName)
         }
         self.edges = edges
+        // A state has a handful of edges: a linear search beats a set per state.
         let successors = edges.map { outgoing in
-            var seen = Set<Int>()
-            return outgoing.compactMap { edge -> Int? in
-                guard edge.isForward, let to = edge.to, seen.insert(to).inserted else { return nil }
-                return to
+            var targets: [Int] = []
+            for edge in outgoing where edge.isForward {
+                if let to = edge.to, !targets.contains(to) { targets.append(to) }
             }
+            return targets
         }
         self.successors = successors
 

@@ -52,6 +52,39 @@ struct DeferredActionTests {
         try await EngineTests().eventually(what, condition)
     }
 
+    @Test("The lease renewal extends a waiting instance's lease, outlives its last instance until it wakes, then ends")
+    func leaseRenewalLoop() async throws {
+        let clock = ManualClock()
+        let (engine, workflow, pending, _) = try makeEngine(clock: clock)
+        let started = clock.now()
+        let ends = Ends()
+        let id = try await engine.start(workflow, input: [:], instanceID: "lease-1") { ends.add($0) }
+        #expect(try await engine.store.instance(id: id)?.leaseExpiresAt == started.addingTimeInterval(30))
+        // The loop is the only sleeper: it renews every third of the 30-second lease.
+        try await eventually("the renewal loop sleeps") { clock.sleeperCount == 1 }
+        clock.advance(by: 10)
+        try await eventually("the lease is renewed from the new time") {
+            try await engine.store.instance(id: id)?.leaseExpiresAt == started.addingTimeInterval(40)
+        }
+        try await eventually("the loop sleeps again") { clock.sleeperCount == 1 }
+
+        #expect(try #require(pending.first("Pay")).succeed(["paid": true]))
+        try await eventually("the instance ends") { !ends.all.isEmpty }
+        #expect(ends.records.first?.status == .succeeded)
+        // Nothing is driven now, but the loop is not cancelled: it ends when it next wakes.
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: 10)
+        try await eventually("the loop ends") { clock.sleeperCount == 0 }
+
+        // The next instance starts a new loop, which renews its lease.
+        let next = try await engine.start(workflow, input: [:], instanceID: "lease-2") { ends.add($0) }
+        try await eventually("a new loop sleeps") { clock.sleeperCount == 1 }
+        clock.advance(by: 10)
+        try await eventually("the new instance's lease is renewed") {
+            try await engine.store.instance(id: next)?.leaseExpiresAt == started.addingTimeInterval(60)
+        }
+    }
+
     @Test("start returns while the deferred call waits; completing it finishes the instance and reports its end once")
     func startParksThenFinishes() async throws {
         #expect(!Self.yaml.contains("TimeoutSeconds"))

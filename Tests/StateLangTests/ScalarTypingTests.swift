@@ -45,4 +45,23 @@ struct ScalarTypingTests {
             }
         }
     }
+
+    @Test("Short decimals read from bytes agree with Int's parsing, up to and past 18 digits")
+    func shortDecimals() {
+        var texts = ["0", "-0", "+0", "007", "-007", "1", "-1", "+", "-", "", "1_000", "12a", "١٢", "1 ", " 1", "--1", "+-1"]
+        for digits in 1...21 {
+            let nines = String(repeating: "9", count: digits)
+            texts += [nines, "-" + nines, "+" + nines, "1" + String(repeating: "0", count: digits - 1)]
+        }
+        texts += [String(Int.max), String(Int.min), "9223372036854775808", "-9223372036854775809"]
+        for text in texts {
+            // The general reading: an optional sign, then decimal digits only, through Int(_:).
+            var body = Substring(text)
+            var negative = false
+            if body.first == "-" || body.first == "+" { negative = body.first == "-"; body = body.dropFirst() }
+            let general = !body.isEmpty && body.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                ? Int(body).map { negative ? -$0 : $0 } : nil
+            #expect(ScalarSyntax.integer(text) == general, "\(text)")
+        }
+    }
 }

@@ -125,6 +125,10 @@ extension SyntaxNode {
 extension ScalarSyntax {
     /// Appends the UTF-8 of `value.jsonString()`, writing a string (most scalars) straight into `out`.
     func writeCanonical(to out: inout [UInt8]) {
+        if let text = knownString {
+            JSONValue.writeString(text, to: &out)
+            return
+        }
         let value = self.value
         if case .string(let string) = value {
             JSONValue.writeString(string, to: &out)

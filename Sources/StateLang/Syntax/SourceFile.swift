@@ -66,6 +66,12 @@ public struct SourceFile: Sendable {
         var i = 0
         let end = min(max(offset, 0), bytes.count)
         while i < end {
+            // Printable ASCII, nearly every byte, neither breaks a line nor continues a character.
+            if bytes[i] >= 0x20 && bytes[i] < 0x80 {
+                column += 1
+                i += 1
+                continue
+            }
             let breakLength = lineBreakLength(at: i, in: bytes)
             if breakLength > 0 {
                 line += 1

@@ -25,6 +25,7 @@ public struct ScalarSyntax: Sendable, Equatable {
 
     /// The typed value under the YAML 1.2 core schema (which also types JSON correctly).
     public var value: JSONValue {
+        if let text = knownString { return .string(text) }
         if let tag {
             switch tag {
             case "tag:yaml.org,2002:str": return .string(text)
@@ -36,9 +37,6 @@ public struct ScalarSyntax: Sendable, Equatable {
             }
         }
         guard style == .plain else { return .string(text) }
-        // Most plain scalars are names and expressions: one that cannot start a null, a bool
-        // or a number is a string without trying each form.
-        if let first = text.utf8.first, !Self.mayStartTyped(first) { return .string(text) }
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         default: break
@@ -47,6 +45,16 @@ public struct ScalarSyntax: Sendable, Equatable {
         if let i = ScalarSyntax.integer(text) { return .int(i) }
         if let d = ScalarSyntax.float(text) { return .double(d) }
         return .string(text)
+    }
+
+    /// The text, when the scalar is a string without typing it: untagged, and quoted or block
+    /// style, or plain but unable to start a null, a bool or a number (most plain scalars are
+    /// names and expressions). Nil when `value` must look further.
+    var knownString: String? {
+        guard tag == nil else { return nil }
+        guard style == .plain else { return text }
+        guard let first = text.utf8.first, !Self.mayStartTyped(first) else { return nil }
+        return text
     }
 
     /// Whether a plain scalar starting with `byte` may be a null (`~`, `null`), a bool or a

@@ -251,4 +251,55 @@ struct EngineTests {
         #expect(children.first?.workflowName == "child")
         #expect(children.first?.status == .succeeded)
     }
+
+    // Without the guard the instances would nest without end: the time limit makes that a failure.
+    @Test("A SubStateMachine cycle through two files fails the step that would close it, and the parent compensates",
+          .timeLimit(.minutes(1)))
+    func subMachineCycleAcrossFiles() async throws {
+        let aYAML = """
+            Name: a
+            StartState: Reserve
+            States:
+              Reserve: { Type: ServiceTask, ServiceName: shop, ServiceMethod: reserve, CompensateState: Release, Next: CallB }
+              Release: { Type: ServiceTask, ServiceName: shop, ServiceMethod: release }
+              CallB:
+                Type: SubStateMachine
+                StateMachineName: b
+                Catch: [{ Exceptions: [Throwable], Next: Undo }]
+                Next: Done
+              Undo: { Type: CompensationTrigger, Next: Failed }
+              Failed: { Type: Fail, ErrorCode: ChildFailed }
+              Done: { Type: Succeed }
+            """
+        let bYAML = """
+            Name: b
+            StartState: CallA
+            States:
+              CallA: { Type: SubStateMachine, StateMachineName: a, Next: Done }
+              Done: { Type: Succeed }
+            """
+        let store = InMemoryInstanceStore()
+        let engine = SagaEngine(store: store, clock: ManualClock())
+        let a = try #require(WorkflowPipeline.compile(text: aYAML, path: "a.yaml").workflow)
+        let b = try #require(WorkflowPipeline.compile(text: bYAML, path: "b.yaml").workflow)
+        engine.register(a, source: aYAML)
+        engine.register(b, source: bYAML)
+        let calls = Calls()
+        engine.localActions.register(service: "shop") { call in
+            calls.add(call)
+            return ["ok": true]
+        }
+        let record = try await engine.run(a, input: [:], instanceID: "cycle-a")
+        // a → b ran; b's call of a was refused, so b failed, a's CallB failed and a compensated.
+        #expect(record.status == .compensated)
+        #expect(calls.all.map(\.stateName) == ["Reserve", "Release"])
+        let all = await store.listInstances(InstanceQuery())
+        #expect(all.count == 2)
+        let child = try #require(all.first { $0.workflowName == "b" })
+        #expect(child.parentID == "cycle-a")
+        #expect(child.failure?.name == "SubMachineFailed")
+        let refused = try #require(try await store.steps(of: child.id).first { $0.stateName == "CallA" })
+        #expect(refused.status == .failed)
+        #expect(refused.failure?.message.contains("SubMachineCycle: not started: 'a' already runs above this instance (a → b → a)") == true)
+    }
 }

@@ -623,6 +623,15 @@ public final class SagaEngine: Sendable {
             return ChildOutcome(instanceID: request.childID, forwardStatus: .failed, compensationStatus: .succeeded,
                                 context: .object([:]), failure: nil)
         }
+        if let chain = try await machineChain(above: parent, ifItHas: request.machineName) {
+            // Started, the child would start its own ancestor again, and so on without end.
+            return ChildOutcome(instanceID: request.childID, forwardStatus: .failed, compensationStatus: nil,
+                                context: .object([:]), failure: FailureRecord(
+                                    name: "SubMachineCycle",
+                                    message: "not started: '\(request.machineName)' already runs above this instance ("
+                                        + chain.joined(separator: " → ")
+                                        + "); a machine cannot call itself, directly or through others"))
+        }
         let workflow = try await workflow(named: request.machineName)
         try await saveDefinition(workflow)
         let driven = starting(workflow, id: request.childID, input: request.input, businessKey: nil,
@@ -630,6 +639,21 @@ public final class SagaEngine: Sendable {
         _ = try await createInstance(driven)
         try await drive(driven, alreadyApplied: true)
         return outcome(of: driven.instance)
+    }
+
+    /// The machines from the root instance down to `parent`, then `name`, when `name` is one of
+    /// them (else nil). SL0106 catches a machine naming itself within one file; this catches a
+    /// cycle through other files (A calls B, B calls A), which only the running chain shows.
+    func machineChain(above parent: InstanceRecord, ifItHas name: String) async throws -> [String]? {
+        var chain = [parent.workflowName]
+        var next = parent.parentID
+        // Bounded, should stored parent links ever loop.
+        while let id = next, chain.count < 10_000, let ancestor = try await store.instance(id: id) {
+            chain.append(ancestor.workflowName)
+            next = ancestor.parentID
+        }
+        guard chain.contains(name) else { return nil }
+        return chain.reversed() + [name]
     }
 
     func outcome(of record: InstanceRecord) -> ChildOutcome {

@@ -39,6 +39,10 @@ enum TestPostgres {
         guard let url else { throw Unavailable() }
         var configuration = try PostgresStore.Configuration.parse(url: url)
         configuration.maximumConnections = 3
+        // No test here is about connect timeouts (PostgresURLTests checks the option itself),
+        // and a fresh-clone CI run once took over 10 s, the default, to finish a loopback
+        // connect while parallel tests held both cores.
+        configuration.connectTimeout = .seconds(60)
         return configuration
     }
 

@@ -721,8 +721,9 @@ public final class SagaEngine: Sendable {
     ///
     /// One renewal loop serves the whole engine, however many instances it drives: it renews
     /// every held lease in one statement each `leaseDuration / 3`. It starts with the first
-    /// caller and stops when the last one returns. (One loop per caller made each of them renew
-    /// every held lease: with N instances waiting in long calls, N timers and N×N renewals.)
+    /// caller and stops when it wakes with no caller left (`LeaseRenewal`). (One loop per
+    /// caller made each of them renew every held lease: with N instances waiting in long calls,
+    /// N timers and N×N renewals.)
     func withLeaseRenewal<T>(_ body: () async throws -> T) async throws -> T {
         leaseRenewal.enter(self)
         defer { leaseRenewal.leave() }

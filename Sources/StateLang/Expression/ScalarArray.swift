@@ -6,7 +6,7 @@ extension String {
         let ascii: [Unicode.Scalar]? = text.withUTF8 { bytes in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             return [Unicode.Scalar](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-                for (i, byte) in bytes.enumerated() { (buffer.baseAddress! + i).initialize(to: Unicode.Scalar(byte)) }
+                for (i, byte) in bytes.enumerated() { buffer[i] = Unicode.Scalar(byte) }
                 count = bytes.count
             }
         }

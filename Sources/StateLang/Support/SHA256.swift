@@ -123,15 +123,11 @@ extension SyntaxNode {
 }
 
 extension ScalarSyntax {
-    /// Appends the UTF-8 of `value.jsonString()`, writing a string (most scalars) straight into `out`.
+    /// Appends the UTF-8 of `value.jsonString()`, writing a scalar known to be a string (most
+    /// of them) straight into `out`.
     func writeCanonical(to out: inout [UInt8]) {
         if let text = knownString {
             JSONValue.writeString(text, to: &out)
-            return
-        }
-        let value = self.value
-        if case .string(let string) = value {
-            JSONValue.writeString(string, to: &out)
         } else {
             out.append(contentsOf: value.jsonString().utf8)
         }

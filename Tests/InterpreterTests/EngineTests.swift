@@ -220,6 +220,19 @@ struct EngineTests {
         #expect(calls.all.first?.idempotencyKey == payKey)
     }
 
+    /// An engine on `store` with each of `yamls` compiled and registered (a parent and the
+    /// machines it calls), and the workflows in the same order.
+    func engine(store: InMemoryInstanceStore, registering yamls: [String]) throws -> (SagaEngine, [Workflow]) {
+        let engine = SagaEngine(store: store, clock: ManualClock())
+        var workflows: [Workflow] = []
+        for (i, yaml) in yamls.enumerated() {
+            let workflow = try #require(WorkflowPipeline.compile(text: yaml, path: "w\(i).yaml").workflow)
+            engine.register(workflow, source: yaml)
+            workflows.append(workflow)
+        }
+        return (engine, workflows)
+    }
+
     @Test("A SubStateMachine creates a linked child instance")
     func subMachine() async throws {
         let parentYAML = """
@@ -237,11 +250,8 @@ struct EngineTests {
               End: { Type: Succeed }
             """
         let store = InMemoryInstanceStore()
-        let engine = SagaEngine(store: store, clock: ManualClock())
-        let parent = try #require(WorkflowPipeline.compile(text: parentYAML, path: "p.yaml").workflow)
-        let child = try #require(WorkflowPipeline.compile(text: childYAML, path: "c.yaml").workflow)
-        engine.register(parent, source: parentYAML)
-        engine.register(child, source: childYAML)
+        let (engine, workflows) = try engine(store: store, registering: [parentYAML, childYAML])
+        let parent = workflows[0]
         engine.localActions.register(service: "shop") { call in .int((call.input.doubleValue.map { Int($0) } ?? 0) * 10) }
         let record = try await engine.run(parent, input: ["n": 4])
         #expect(record.status == .succeeded)
@@ -279,11 +289,8 @@ struct EngineTests {
               Done: { Type: Succeed }
             """
         let store = InMemoryInstanceStore()
-        let engine = SagaEngine(store: store, clock: ManualClock())
-        let a = try #require(WorkflowPipeline.compile(text: aYAML, path: "a.yaml").workflow)
-        let b = try #require(WorkflowPipeline.compile(text: bYAML, path: "b.yaml").workflow)
-        engine.register(a, source: aYAML)
-        engine.register(b, source: bYAML)
+        let (engine, workflows) = try engine(store: store, registering: [aYAML, bYAML])
+        let a = workflows[0]
         let calls = Calls()
         engine.localActions.register(service: "shop") { call in
             calls.add(call)

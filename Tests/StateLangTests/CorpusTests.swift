@@ -59,6 +59,7 @@ struct CorpusTests {
     ]
 
     @Test func theCorpusIsThere() {
+        if let missing = TestPaths.corpusMissing { Issue.record(Comment(rawValue: missing)); return }
         #expect(Self.files.count == 100)
         #expect(Set(Self.files) == Set(Self.groups.keys), "SOURCES.md and the directory list different files")
         #expect(Self.files.filter { Self.groups[$0] == "java" }.count == 80)

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Reads expressions out of the Seata definition corpus in `../shared/corpus/seata` (next to
-/// the repository root, here and in CI). Files are read with `JSONSerialization`, not the
+/// Reads expressions out of the Seata definition corpus (`TestPaths.corpus`: by default
+/// `../shared/corpus/seata` next to the repository root, here and in CI). Files are read with `JSONSerialization`, not the
 /// project's loader, so this test depends on nothing but the expression module.
 enum ExpressionCorpus {
     /// Where an expression sits in a state, which decides how it is parsed.
@@ -29,12 +29,7 @@ enum ExpressionCorpus {
         var text: String
     }
 
-    static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // StateLangTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // package root
-        .appendingPathComponent("../shared/corpus/seata")
-        .standardizedFileURL
+    static var directory: URL { TestPaths.corpus }
 
     /// The files of one group (`java`, `go`, `proposal`) as `SOURCES.md` lists them.
     static func files(group: String) throws -> [URL] {

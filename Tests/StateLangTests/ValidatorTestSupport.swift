@@ -7,9 +7,8 @@ enum ValidatorTestSupport {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/corpus/seata` next to the repository root.
-    static let seataCorpus = repositoryRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/corpus/seata")
+    /// The Seata corpus (`TestPaths.corpus`).
+    static var seataCorpus: URL { TestPaths.corpus }
 
     /// The annotated fixtures, copied into the test bundle.
     static var fixtureDirectory: URL {

@@ -2,7 +2,8 @@ import Foundation
 
 /// Where the tests find their files: the fixtures in the source tree (read there, not from
 /// the bundle copy, so that re-recorded golden files are compared at once) and the shared
-/// Seata corpus, which sits next to the repository (`<repo>/../shared/corpus/seata`).
+/// Seata corpus, which sits next to the repository (`<repo>/../shared/corpus/seata`) unless
+/// `SAGACTL_SEATA_CORPUS` names its directory.
 enum TestPaths {
     /// `Tests/StateLangTests`.
     static let testsDirectory = URL(fileURLWithPath: #filePath)
@@ -14,8 +15,28 @@ enum TestPaths {
 
     static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
 
-    static let corpus = repositoryRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/corpus/seata")
+    /// The environment variable that names the corpus directory, for a clone without
+    /// `../shared` next to it.
+    static let corpusVariable = "SAGACTL_SEATA_CORPUS"
+
+    static let corpus: URL = {
+        if let path = ProcessInfo.processInfo.environment[corpusVariable], !path.isEmpty {
+            return URL(fileURLWithPath: path).standardizedFileURL
+        }
+        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/seata")
+            .standardizedFileURL
+    }()
+
+    /// Why the corpus tests fail, when its directory is missing: where it was looked for and
+    /// how to point the tests at it (nil when it is there).
+    static var corpusMissing: String? {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: corpus.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return nil
+        }
+        return "the Seata corpus is not at \(corpus.path): clone next to the project's shared folder "
+            + "(../shared/corpus/seata), or set \(corpusVariable) to the corpus directory"
+    }
 
     static func corpusFile(_ name: String) -> URL { corpus.appendingPathComponent(name) }
 

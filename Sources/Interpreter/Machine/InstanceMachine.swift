@@ -236,26 +236,32 @@ public enum MachineError: Error, Sendable, CustomStringConvertible {
 /// Instance identifiers: 26 characters, time-ordered (milliseconds) then random, in a
 /// lower-case base-32 alphabet without look-alike letters.
 public enum InstanceIDs {
-    static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+    static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+    static let length = 26
 
     public static func generate(now: Date = Date()) -> String {
-        var out = ""
-        var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        var time: [Character] = []
-        for _ in 0..<10 {
-            time.append(alphabet[Int(millis & 31)])
-            millis >>= 5
-        }
-        out += String(time.reversed())
         // 80 random bits from two draws (one system call each), 5 bits a character.
         var random = SystemRandomNumberGenerator()
-        var bits = random.next() as UInt64
-        var more = random.next() as UInt64
-        for n in 0..<16 {
-            if n == 12 { bits = more; more = 0 }
-            out.append(alphabet[Int(bits & 31)])
-            bits >>= 5
+        return generate(now: now, draws: (random.next(), random.next()))
+    }
+
+    /// The identifier of `now` with the given random draws (12 characters from the first
+    /// draw's low 60 bits, 4 from the second's low 20). Written as ASCII bytes: one per
+    /// saga, and `Character` arrays made it cost as much as a step's row encoding.
+    static func generate(now: Date, draws: (UInt64, UInt64)) -> String {
+        String(unsafeUninitializedCapacity: length) { buffer in
+            var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+            for n in stride(from: 9, through: 0, by: -1) {
+                buffer[n] = alphabet[Int(millis & 31)]
+                millis >>= 5
+            }
+            var bits = draws.0
+            for n in 0..<16 {
+                if n == 12 { bits = draws.1 }
+                buffer[10 + n] = alphabet[Int(bits & 31)]
+                bits >>= 5
+            }
+            return length
         }
-        return out
     }
 }

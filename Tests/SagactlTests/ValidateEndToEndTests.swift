@@ -121,6 +121,37 @@ struct ValidateEndToEndTests {
         #expect(!result.stderr.contains("Fatal error"))
     }
 
+    @Test("A SubStateMachine cycle through several files is an error when they are validated together")
+    func subMachineCycleAcrossFiles() async throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func machine(_ name: String, calls child: String) -> String {
+            "Name: \(name)\nStartState: Call\nStates:\n  Call:\n    Type: SubStateMachine\n"
+                + "    StateMachineName: \(child)\n    Next: Done\n  Done:\n    Type: Succeed\n"
+        }
+        let a = dir.appendingPathComponent("a.yaml").path
+        let b = dir.appendingPathComponent("b.yaml").path
+        try machine("a", calls: "b").write(toFile: a, atomically: true, encoding: .utf8)
+        try machine("b", calls: "a").write(toFile: b, atomically: true, encoding: .utf8)
+
+        let alone = try await CLI.run(["validate", a])
+        #expect(alone.status == 0, "\(alone.stdout)\(alone.stderr)")
+        let together = try await CLI.run(["validate", a, b])
+        #expect(together.status == 65)
+        #expect(together.stdout.contains("\(a):6:23: error: 'Call' runs 'b', which leads back to 'a' (a → b → a)"), "\(together.stdout)")
+        #expect(together.stdout.contains("[SL0107]"))
+        #expect(together.stdout.contains("\(b):6:23: error: 'Call' runs 'a', which leads back to 'b' (b → a → b)"))
+        #expect(together.stderr.contains("2 errors"), "\(together.stderr)")
+
+        let json = try await CLI.run(["validate", "--format", "json", a, b])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let files = try #require(report["files"] as? [[String: Any]])
+        #expect(files.map { $0["valid"] as? Bool } == [false, false])
+        let first = try #require((files[0]["diagnostics"] as? [[String: Any]])?.first)
+        #expect(first["id"] as? String == "SL0107")
+        #expect(first["line"] as? Int == 6)
+    }
+
     @Test("Usage errors exit 64; --help teaches")
     func usage() async throws {
         #expect(try await CLI.run(["validate"]).status == 64)

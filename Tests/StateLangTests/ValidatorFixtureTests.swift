@@ -43,6 +43,7 @@ import Testing
         "SL0001": "needs a path that cannot be read (tested through load(path:) below)",
         "SL0009": "needs a file over 8 MiB (tested through load(data:) below)",
         "SL0209": "designer-format conversion is owned by the designer module",
+        "SL0107": "needs several files checked together (SubMachineCycleTests)",
         "SL0002": "invalid UTF-8 and NUL bytes cannot be written in a text fixture; LoaderTests covers them",
     ]
 

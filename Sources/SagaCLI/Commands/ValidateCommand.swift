@@ -8,7 +8,9 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Check workflow files like a compiler.",
         discussion: """
             Prints every problem as `path:line:col: severity: message [ID]` with the source line \
-            and a caret. Each ID is documented in docs/diagnostics.md (or: sagactl validate --explain ID).
+            and a caret. Each ID is documented in docs/diagnostics.md (or: sagactl validate --explain ID). \
+            Give all the workflows that call each other as SubStateMachines at once: a cycle \
+            through several files is only found among the files given.
 
             Exit status: 0 when no file has errors (warnings are allowed unless --strict), \
             65 when some file has errors, 64 on a usage error.
@@ -56,8 +58,9 @@ struct ValidateCommand: ParsableCommand {
         var errors = 0
         var warnings = 0
         var reports: [JSONValue] = []
-        for path in files {
-            let result = WorkflowPipeline.compile(path: path, options: ValidationOptions(externalServices: external))
+        // Together, so that a SubStateMachine cycle through several of the files is found (SL0107).
+        let results = WorkflowPipeline.compile(paths: files, options: ValidationOptions(externalServices: external))
+        for (path, result) in zip(files, results) {
             errors += result.errorCount
             warnings += result.warningCount
             switch format {

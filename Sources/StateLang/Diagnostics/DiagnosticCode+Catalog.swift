@@ -36,6 +36,8 @@ extension DiagnosticCode {
         "The document has no `States`, or the mapping is empty.")
     public static let subMachineSelfReference = DiagnosticCode("SL0106", "sub-machine-self-reference", .error,
         "A `SubStateMachine` names the machine it belongs to.")
+    public static let subMachineCycle = DiagnosticCode("SL0107", "sub-machine-cycle", .error,
+        "`SubStateMachine` states of workflows validated together start each other in a cycle.")
 
     // MARK: SL02xx: document structure
     public static let wrongType = DiagnosticCode("SL0201", "wrong-type", .error,
@@ -120,7 +122,7 @@ extension DiagnosticCode {
         .unreadableFile, .notText, .emptyDocument, .syntaxError, .duplicateKey, .nestingTooDeep,
         .multipleDocuments, .nonStringKey, .fileTooLarge, .aliasExpansion,
         .missingStartState, .unknownStartState, .unknownNextState, .unknownCompensateState, .noStates,
-        .subMachineSelfReference,
+        .subMachineSelfReference, .subMachineCycle,
         .wrongType, .missingKey, .unknownKey, .unknownStateType, .unsupportedStateType, .invalidValue,
         .javaOnlyKey, .misplacedKey, .designerFormat, .loopNotSupported, .designerInvalid,
         .cycleWithoutExit, .unreachableState, .deadEndState, .compensationOnForwardPath,

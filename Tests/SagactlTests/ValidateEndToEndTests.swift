@@ -121,7 +121,7 @@ struct ValidateEndToEndTests {
         #expect(!result.stderr.contains("Fatal error"))
     }
 
-    @Test("A SubStateMachine cycle through several files is an error when they are validated together")
+    @Test("A SubStateMachine cycle through several files is an error, among the files given and those next to them")
     func subMachineCycleAcrossFiles() async throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -129,17 +129,22 @@ struct ValidateEndToEndTests {
             "Name: \(name)\nStartState: Call\nStates:\n  Call:\n    Type: SubStateMachine\n"
                 + "    StateMachineName: \(child)\n    Next: Done\n  Done:\n    Type: Succeed\n"
         }
-        let a = dir.appendingPathComponent("a.yaml").path
-        let b = dir.appendingPathComponent("b.yaml").path
-        try machine("a", calls: "b").write(toFile: a, atomically: true, encoding: .utf8)
-        try machine("b", calls: "a").write(toFile: b, atomically: true, encoding: .utf8)
-
+        func write(_ text: String, _ relativePath: String) throws -> String {
+            let url = dir.appendingPathComponent(relativePath)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        // Apart: a's machine `b` is not next to it.
+        let a = try write(machine("a", calls: "b"), "apart/a/a.yaml")
+        let b = try write(machine("b", calls: "a"), "apart/b/b.yaml")
         let alone = try await CLI.run(["validate", a])
         #expect(alone.status == 0, "\(alone.stdout)\(alone.stderr)")
         let together = try await CLI.run(["validate", a, b])
         #expect(together.status == 65)
         #expect(together.stdout.contains("\(a):6:23: error: 'Call' runs 'b', which leads back to 'a' (a → b → a)"), "\(together.stdout)")
         #expect(together.stdout.contains("[SL0107]"))
+        #expect(together.stdout.contains("note: the other machine is defined in \(b)"))
         #expect(together.stdout.contains("\(b):6:23: error: 'Call' runs 'a', which leads back to 'b' (b → a → b)"))
         #expect(together.stderr.contains("2 errors"), "\(together.stderr)")
 
@@ -150,6 +155,17 @@ struct ValidateEndToEndTests {
         let first = try #require((files[0]["diagnostics"] as? [[String: Any]])?.first)
         #expect(first["id"] as? String == "SL0107")
         #expect(first["line"] as? Int == 6)
+
+        // Side by side: `run` would find `b` (and `c`) next to `a`, so validating `a` alone finds
+        // the cycle, and reports it in `a` only.
+        let near = try write(machine("a", calls: "b"), "near/a.yaml")
+        let nearB = try write(machine("b", calls: "c"), "near/b.yaml")
+        _ = try write(machine("c", calls: "a"), "near/c.yaml")
+        let found = try await CLI.run(["validate", near])
+        #expect(found.status == 65)
+        #expect(found.stdout.contains("\(near):6:23: error: 'Call' runs 'b', which leads back to 'a' (a → b → c → a)"), "\(found.stdout)")
+        #expect(found.stdout.contains("note: the other machines are defined in \(nearB), "))
+        #expect(found.stderr.contains("1 error and 0 warnings in 1 file"), "\(found.stderr)")
     }
 
     @Test("Usage errors exit 64; --help teaches")

@@ -72,6 +72,35 @@ struct SubMachineCycleTests {
         #expect(found.allSatisfy { $0.isEmpty }, "\(found)")
     }
 
+    @Test func machinesFoundByTheResolverTakePartButAreNotReported() throws {
+        try TestPaths.withTemporaryDirectory { directory in
+            func write(_ name: String, calls children: [String]) throws -> String {
+                let url = directory.appendingPathComponent("\(name).yaml")
+                try Self.machine(name, calls: children).write(to: url, atomically: true, encoding: .utf8)
+                return url.path
+            }
+            let a = try write("a", calls: ["b", "elsewhere"])
+            let b = try write("b", calls: ["c"])
+            let c = try write("c", calls: ["a", "b"])
+            let known = ["b": b, "c": c, "a": a]
+            var asked: [String] = []
+            let results = WorkflowPipeline.compile(paths: [a], resolve: { name in
+                asked.append(name)
+                return known[name]
+            })
+            #expect(results.count == 1)
+            let cycle = try #require(results[0].diagnostics.first)
+            #expect(results[0].diagnostics.map(\.code.id) == ["SL0107"])
+            #expect(cycle.message.contains("(a → b → c → a)"), "\(cycle.message)")
+            #expect(cycle.notes.map(\.message) == ["the other machines are defined in \(b), \(c)"])
+            #expect(results[0].workflow == nil)
+            // Each undefined name is asked once; `a`, given, is never looked up.
+            #expect(asked.sorted() == ["b", "c", "elsewhere"])
+            // Without a resolver, the file alone is valid.
+            #expect(WorkflowPipeline.compile(paths: [a]).first?.diagnostics.isEmpty == true)
+        }
+    }
+
     @Test func thePipelineAddsTheCycleToEachFileAndWithholdsTheWorkflow() throws {
         try TestPaths.withTemporaryDirectory { directory in
             let a = directory.appendingPathComponent("a.yaml")

@@ -9,8 +9,8 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
             Prints every problem as `path:line:col: severity: message [ID]` with the source line \
             and a caret. Each ID is documented in docs/diagnostics.md (or: sagactl validate --explain ID). \
-            Give all the workflows that call each other as SubStateMachines at once: a cycle \
-            through several files is only found among the files given.
+            A SubStateMachine cycle through several files (SL0107) is found among the files \
+            given and the workflows they call that sit next to them, as `sagactl run` finds them.
 
             Exit status: 0 when no file has errors (warnings are allowed unless --strict), \
             65 when some file has errors, 64 on a usage error.
@@ -58,8 +58,12 @@ struct ValidateCommand: ParsableCommand {
         var errors = 0
         var warnings = 0
         var reports: [JSONValue] = []
-        // Together, so that a SubStateMachine cycle through several of the files is found (SL0107).
-        let results = WorkflowPipeline.compile(paths: files, options: ValidationOptions(externalServices: external))
+        // Together, so that a SubStateMachine cycle through several of the files is found (SL0107),
+        // with the machines they call found next to them, as `run` finds them.
+        let siblings = SiblingWorkflows()
+        for path in files { siblings.remember(directoryOf: path) }
+        let results = WorkflowPipeline.compile(paths: files, options: ValidationOptions(externalServices: external),
+                                               resolve: siblings.path(named:))
         for (path, result) in zip(files, results) {
             errors += result.errorCount
             warnings += result.warningCount

@@ -69,10 +69,11 @@ final class SiblingWorkflows: @unchecked Sendable {
     private var byName: [String: String]?
 
     func remember(directoryOf path: String) {
-        let directory = (path as NSString).deletingLastPathComponent
+        let parent = (path as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
         lock.lock()
         if !directories.contains(directory) {
-            directories.append(directory.isEmpty ? "." : directory)
+            directories.append(directory)
             byName = nil
         }
         lock.unlock()
@@ -86,7 +87,7 @@ final class SiblingWorkflows: @unchecked Sendable {
             for directory in directories {
                 let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
                 for file in files.sorted() where [".yaml", ".yml", ".json"].contains(where: file.hasSuffix) {
-                    let path = directory + "/" + file
+                    let path = directory == "." ? file : directory + "/" + file
                     if let syntax = WorkflowLoader.load(path: path).syntax, let n = syntax.name?.value, map[n] == nil {
                         map[n] = path
                     }

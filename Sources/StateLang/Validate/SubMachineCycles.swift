@@ -1,7 +1,8 @@
 /// SL0107: `SubStateMachine` states of workflows checked together that start each other in a
 /// cycle (`a` runs `b`, `b` runs `a`). SL0106 sees one file, so a cycle through several files
-/// passes it; given all of them (`sagactl validate a.yaml b.yaml`), this finds it. A cycle
-/// through a file that was not given stays a run-time failure (decision 0025).
+/// passes it; given all of them, or a way to find the machines they call
+/// (`WorkflowPipeline.compile(paths:options:resolve:)`), this finds it. A cycle through a file
+/// found neither way stays a run-time failure (decision 0025).
 public enum SubMachineCycles {
     /// One list per workflow, in the order given: an error at every `SubStateMachine` state
     /// whose machine leads back to its own. A workflow without syntax (unreadable) or without a
@@ -79,10 +80,18 @@ public enum SubMachineCycles {
 extension WorkflowPipeline {
     /// `compile(path:options:)` for each file, then the checks that need them all together
     /// (SL0107). Results are in the order of `paths`.
-    public static func compile(paths: [String], options: ValidationOptions = .init()) -> [Result] {
+    ///
+    /// - Parameter resolve: where to find a machine that a `SubStateMachine` names and no file of
+    ///   `paths` defines (as `sagactl run` finds it next to the parent's file), or nil. Found
+    ///   files, and what they call in turn, take part in the cycle check; their own problems
+    ///   are not reported.
+    public static func compile(paths: [String], options: ValidationOptions = .init(),
+                               resolve: ((String) -> String?)? = nil) -> [Result] {
         var results = paths.map { compile(path: $0, options: options) }
-        let cycles = SubMachineCycles.diagnose(zip(paths, results).map { ($0, $1.syntax) })
-        for (index, found) in cycles.enumerated() where !found.isEmpty {
+        var workflows: [(path: String, syntax: WorkflowSyntax?)] = zip(paths, results).map { ($0, $1.syntax) }
+        if let resolve { workflows += calledWorkflows(of: workflows, resolve: resolve) }
+        let cycles = SubMachineCycles.diagnose(workflows)
+        for (index, found) in cycles.prefix(paths.count).enumerated() where !found.isEmpty {
             var bag = DiagnosticBag()
             bag.append(contentsOf: results[index].diagnostics)
             bag.append(contentsOf: found)
@@ -90,5 +99,27 @@ extension WorkflowPipeline {
             if bag.hasErrors { results[index].workflow = nil }
         }
         return results
+    }
+
+    /// The workflows that `workflows` call and do not define, found by `resolve`, and those
+    /// that they call in turn (each file read once).
+    static func calledWorkflows(of workflows: [(path: String, syntax: WorkflowSyntax?)],
+                                resolve: (String) -> String?) -> [(path: String, syntax: WorkflowSyntax?)] {
+        var defined = Set(workflows.compactMap { $0.syntax?.name?.value })
+        var paths = Set(workflows.map(\.path))
+        var found: [(path: String, syntax: WorkflowSyntax?)] = []
+        var pending = workflows.compactMap(\.syntax)
+        while let syntax = pending.popLast() {
+            for state in syntax.states where state.type == .subStateMachine {
+                guard let name = state.stateMachineName?.value, !defined.contains(name) else { continue }
+                defined.insert(name)
+                guard let path = resolve(name), paths.insert(path).inserted,
+                    let called = WorkflowLoader.load(path: path).syntax, called.name?.value == name
+                else { continue }
+                found.append((path, called))
+                pending.append(called)
+            }
+        }
+        return found
     }
 }

@@ -102,7 +102,7 @@ extension WorkflowPipeline {
     }
 
     /// The workflows that `workflows` call and do not define, found by `resolve`, and those
-    /// that they call in turn (each file read once).
+    /// that they call in turn (each name resolved and each found file loaded once).
     static func calledWorkflows(of workflows: [(path: String, syntax: WorkflowSyntax?)],
                                 resolve: (String) -> String?) -> [(path: String, syntax: WorkflowSyntax?)] {
         var defined = Set(workflows.compactMap { $0.syntax?.name?.value })

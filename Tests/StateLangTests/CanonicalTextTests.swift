@@ -21,7 +21,7 @@ struct CanonicalTextTests {
         }
     }
 
-    @Test("Every corpus file and workflow of the project has the reference text")
+    @Test("Every corpus file and workflow of the project has the reference text", TestPaths.corpusTrait)
     func corpusAndWorkflows() throws {
         var files = try FileManager.default.contentsOfDirectory(atPath: TestPaths.corpus.path)
             .filter { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }

@@ -6,7 +6,7 @@ import Testing
 /// The 100 Seata definitions in `shared/corpus/seata` all load without crashing. The Java
 /// group (what the reference engine accepts) loads without a loader error; the Go and proposal
 /// groups give exactly the errors recorded here.
-@Suite("Loader: the Seata corpus")
+@Suite("Loader: the Seata corpus", TestPaths.corpusTrait)
 struct CorpusTests {
     /// File name → group (`java`, `go`, `proposal`), from the table in `SOURCES.md`.
     static let groups: [String: String] = {

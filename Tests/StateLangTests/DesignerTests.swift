@@ -81,7 +81,7 @@ struct DesignerTests {
         }.sorted()
     }()
 
-    @Test func theCorpusHasNineDesignerFiles() {
+    @Test(TestPaths.corpusTrait) func theCorpusHasNineDesignerFiles() {
         #expect(Self.designerFiles.count == 9)
     }
 
@@ -96,7 +96,7 @@ struct DesignerTests {
     /// The layout files are drawings of `simple_statelang_with_compensation_and_sub_machine`
     /// at an earlier stage: the twin has since gained a third branch (`CallSubStateMachineAsUpdate`)
     /// and catches a different exception. Apart from those, the conversion must equal it.
-    @Test(arguments: compensationLayouts)
+    @Test(TestPaths.corpusTrait, arguments: compensationLayouts)
     func compensationLayoutMatchesItsTwin(file: String) throws {
         let designer = WorkflowLoader.load(path: TestPaths.corpusFile(file).path)
         #expect(designer.diagnostics.map(\.code) == [.designerFormat])
@@ -128,7 +128,7 @@ struct DesignerTests {
 
     /// The designer version of `simple_statelang_with_script` names three states differently
     /// and has no Catch on SecondState; apart from those, the conversion must equal it.
-    @Test(arguments: scriptDesigners)
+    @Test(TestPaths.corpusTrait, arguments: scriptDesigners)
     func scriptDesignerMatchesItsTwin(file: String) throws {
         let designer = WorkflowLoader.load(path: TestPaths.corpusFile(file).path)
         #expect(designer.diagnostics.map(\.code) == [.designerFormat])
@@ -152,7 +152,7 @@ struct DesignerTests {
     ]
 
     /// The Parallel proposal's designer files convert; the lowering reports its state types.
-    @Test(arguments: parallelDesigners)
+    @Test(TestPaths.corpusTrait, arguments: parallelDesigners)
     func parallelDesignerIsReportedAsUnsupported(file: String) throws {
         let result = WorkflowLoader.load(path: TestPaths.corpusFile(file).path)
         let errors = result.diagnostics.filter { $0.severity == .error }

@@ -13,7 +13,7 @@ struct ExpressionCorpusTests {
         .loopCollection: 9, .loopCompletion: 9,
     ]
 
-    @Test func javaGroupParsesAndEvaluates() throws {
+    @Test(TestPaths.corpusTrait) func javaGroupParsesAndEvaluates() throws {
         let files = try ExpressionCorpus.files(group: "java")
         #expect(files.count == 80)
         var counts: [ExpressionCorpus.Place: Int] = [:]
@@ -94,7 +94,7 @@ struct ExpressionCorpusTests {
     }
 
     /// seata-go's `$CEL.` leaves are another engine's language: rejected with SL0504.
-    @Test func goGroupCELIsAnUnknownType() throws {
+    @Test(TestPaths.corpusTrait) func goGroupCELIsAnUnknownType() throws {
         var count = 0
         for url in try ExpressionCorpus.files(group: "go") where url.pathExtension == "json" {
             for text in ExpressionCorpus.allStrings(try ExpressionCorpus.json(url)) where text.hasPrefix("$CEL.") {

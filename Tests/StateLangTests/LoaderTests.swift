@@ -398,7 +398,7 @@ struct LoaderTests {
 
     /// Every prefix of a real workflow, and random damage to it: the loader always answers,
     /// never without a diagnostic when it has no tree, and every position is inside the file.
-    @Test func truncatedAndDamagedInputNeverCrashes() throws {
+    @Test(TestPaths.corpusTrait) func truncatedAndDamagedInputNeverCrashes() throws {
         let url = TestPaths.corpusFile(
             "apache__incubator-seata__test__src__test__resources__saga__statelang__simple_statelang_with_compensation.json")
         let original = Array(try Data(contentsOf: url))

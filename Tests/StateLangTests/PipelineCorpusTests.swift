@@ -4,7 +4,7 @@ import Testing
 
 /// The whole front end (read → lower → validate → compile) over every file of the Seata
 /// corpus, designer-format files included: what issue "StateLang" calls done.
-@Suite("Pipeline over the Seata corpus")
+@Suite("Pipeline over the Seata corpus", TestPaths.corpusTrait)
 struct PipelineCorpusTests {
     /// Java-group files Seata's own validator rejects, with the error that says why.
     static let rejectedJava: [String: String] = [

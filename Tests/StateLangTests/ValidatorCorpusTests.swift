@@ -4,7 +4,7 @@ import Testing
 
 /// The Java group of `../shared/corpus/seata` (definitions the reference engine accepts, plus
 /// four that its validator rejects) through the whole front end (load, validate, compile).
-@Suite struct ValidatorCorpusTests {
+@Suite(TestPaths.corpusTrait) struct ValidatorCorpusTests {
     /// The deliberately invalid files of Seata's validator tests, and the code each must get.
     static let rejected: [(fragment: String, code: DiagnosticCode)] = [
         ("infinite_loop", .cycleWithoutExit),

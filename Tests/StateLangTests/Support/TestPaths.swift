@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Where the tests find their files: the fixtures in the source tree (read there, not from
 /// the bundle copy, so that re-recorded golden files are compared at once) and the shared
@@ -26,6 +27,21 @@ enum TestPaths {
         return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/seata")
             .standardizedFileURL
     }()
+
+    /// Whether this is a CI run (`CI` set to anything but empty, 0 or false), as the
+    /// PostgreSQL tests decide it.
+    static let isCI: Bool = {
+        let value = (ProcessInfo.processInfo.environment["CI"] ?? "").lowercased()
+        return !["", "0", "false", "no"].contains(value)
+    }()
+
+    /// The tests that read the corpus run when it is there, and always in CI, where a missing
+    /// corpus fails them (`CorpusTests.theCorpusIsThere` says where it was looked for). The
+    /// same rule as the PostgreSQL tests': a clone without `../shared` can run `swift test`.
+    static var corpusTrait: ConditionTrait {
+        .enabled(if: corpusMissing == nil || isCI,
+                 "needs the Seata corpus: ../shared/corpus/seata next to the clone, or SAGACTL_SEATA_CORPUS")
+    }
 
     /// Why the corpus tests fail, when its directory is missing: where it was looked for and
     /// how to point the tests at it (nil when it is there).

@@ -86,7 +86,7 @@ struct SubMachineCycleTests {
             var asked: [String] = []
             let results = WorkflowPipeline.compile(paths: [a], resolve: { name in
                 asked.append(name)
-                return known[name]
+                return known[name].flatMap { path in WorkflowLoader.load(path: path).syntax.map { (path, $0) } }
             })
             #expect(results.count == 1)
             let cycle = try #require(results[0].diagnostics.first)

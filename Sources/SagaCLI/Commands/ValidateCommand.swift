@@ -60,10 +60,10 @@ struct ValidateCommand: ParsableCommand {
         var reports: [JSONValue] = []
         // Together, so that a SubStateMachine cycle through several of the files is found (SL0107),
         // with the machines they call found next to them, as `run` finds them.
-        let siblings = SiblingWorkflows()
+        let siblings = SiblingWorkflows(keepsSyntax: true)
         for path in files { siblings.remember(directoryOf: path) }
         let results = WorkflowPipeline.compile(paths: files, options: ValidationOptions(externalServices: external),
-                                               resolve: siblings.path(named:))
+                                               resolve: siblings.workflow(named:))
         for (path, result) in zip(files, results) {
             errors += result.errorCount
             warnings += result.warningCount

@@ -66,7 +66,11 @@ final class SiblingWorkflows: @unchecked Sendable {
     static let shared = SiblingWorkflows()
     private let lock = NSLock()
     private var directories: [String] = []
-    private var byName: [String: String]?
+    private var byName: [String: (path: String, syntax: WorkflowSyntax?)]?
+    /// Whether the scan keeps each file's syntax (for `workflow(named:)`); `run` needs paths only.
+    private let keepsSyntax: Bool
+
+    init(keepsSyntax: Bool = false) { self.keepsSyntax = keepsSyntax }
 
     func remember(directoryOf path: String) {
         let parent = (path as NSString).deletingLastPathComponent
@@ -79,17 +83,26 @@ final class SiblingWorkflows: @unchecked Sendable {
         lock.unlock()
     }
 
-    func path(named name: String) -> String? {
+    func path(named name: String) -> String? { found(named: name)?.path }
+
+    /// The file and syntax of the workflow named `name`, read once by the scan (an instance
+    /// made with `keepsSyntax`; else the syntax is nil).
+    func workflow(named name: String) -> (path: String, syntax: WorkflowSyntax)? {
+        guard let found = found(named: name), let syntax = found.syntax else { return nil }
+        return (found.path, syntax)
+    }
+
+    private func found(named name: String) -> (path: String, syntax: WorkflowSyntax?)? {
         lock.lock()
         defer { lock.unlock() }
         if byName == nil {
-            var map: [String: String] = [:]
+            var map: [String: (path: String, syntax: WorkflowSyntax?)] = [:]
             for directory in directories {
                 let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
                 for file in files.sorted() where [".yaml", ".yml", ".json"].contains(where: file.hasSuffix) {
                     let path = directory == "." ? file : directory + "/" + file
                     if let syntax = WorkflowLoader.load(path: path).syntax, let n = syntax.name?.value, map[n] == nil {
-                        map[n] = path
+                        map[n] = (path, keepsSyntax ? syntax : nil)
                     }
                 }
             }

@@ -81,12 +81,12 @@ extension WorkflowPipeline {
     /// `compile(path:options:)` for each file, then the checks that need them all together
     /// (SL0107). Results are in the order of `paths`.
     ///
-    /// - Parameter resolve: where to find a machine that a `SubStateMachine` names and no file of
-    ///   `paths` defines (as `sagactl run` finds it next to the parent's file), or nil. Found
-    ///   files, and what they call in turn, take part in the cycle check; their own problems
-    ///   are not reported.
+    /// - Parameter resolve: the file and syntax of a machine that a `SubStateMachine` names and
+    ///   no file of `paths` defines (as `sagactl run` finds it next to the parent's file), or
+    ///   nil. Found workflows, and what they call in turn, take part in the cycle check; their
+    ///   own problems are not reported.
     public static func compile(paths: [String], options: ValidationOptions = .init(),
-                               resolve: ((String) -> String?)? = nil) -> [Result] {
+                               resolve: ((String) -> (path: String, syntax: WorkflowSyntax)?)? = nil) -> [Result] {
         var results = paths.map { compile(path: $0, options: options) }
         var workflows: [(path: String, syntax: WorkflowSyntax?)] = zip(paths, results).map { ($0, $1.syntax) }
         if let resolve { workflows += calledWorkflows(of: workflows, resolve: resolve) }
@@ -102,9 +102,11 @@ extension WorkflowPipeline {
     }
 
     /// The workflows that `workflows` call and do not define, found by `resolve`, and those
-    /// that they call in turn (each name resolved and each found file loaded once).
+    /// that they call in turn (each name resolved once).
     static func calledWorkflows(of workflows: [(path: String, syntax: WorkflowSyntax?)],
-                                resolve: (String) -> String?) -> [(path: String, syntax: WorkflowSyntax?)] {
+                                resolve: (String) -> (path: String, syntax: WorkflowSyntax)?)
+        -> [(path: String, syntax: WorkflowSyntax?)]
+    {
         var defined = Set(workflows.compactMap { $0.syntax?.name?.value })
         var paths = Set(workflows.map(\.path))
         var found: [(path: String, syntax: WorkflowSyntax?)] = []
@@ -113,11 +115,11 @@ extension WorkflowPipeline {
             for state in syntax.states where state.type == .subStateMachine {
                 guard let name = state.stateMachineName?.value, !defined.contains(name) else { continue }
                 defined.insert(name)
-                guard let path = resolve(name), paths.insert(path).inserted,
-                    let called = WorkflowLoader.load(path: path).syntax, called.name?.value == name
+                guard let called = resolve(name), called.syntax.name?.value == name,
+                    paths.insert(called.path).inserted
                 else { continue }
-                found.append((path, called))
-                pending.append(called)
+                found.append((called.path, called.syntax))
+                pending.append(called.syntax)
             }
         }
         return found

@@ -184,9 +184,15 @@ while (( kills < K )); do
   wait "$pid" 2>/dev/null || true
   held=0
   for status in running compensating; do
-    n=$(timeout 60 "$SAGACTL" list --status "$status" --limit 1000000 --json | jq --arg pid "$pid" \
-      '[.[] | select(.lease_owner != null and (.lease_owner | split("/")[1]) == $pid)] | length') ||
-      fail "sagactl list --status $status failed while counting the killed worker's instances"
+    listed=0
+    list=$(timeout 60 "$SAGACTL" list --status "$status" --limit 1000000 --json) || listed=$?
+    # 124: timeout ended it. A reader waiting on a lock a stopped survivor holds is a bug of
+    # the store (reading must not wait for a writer), not of this script.
+    [ "$listed" != 124 ] ||
+      fail "sagactl list --status $status did not answer within 60 s while the survivors were stopped (SIGSTOP): it waits on a lock one of them holds"
+    [ "$listed" = 0 ] || fail "sagactl list --status $status exited $listed while counting the killed worker's instances"
+    n=$(jq --arg pid "$pid" '[.[] | select(.lease_owner != null and (.lease_owner | split("/")[1]) == $pid)] | length' <<<"$list") ||
+      fail "sagactl list --status $status printed JSON jq could not read while counting the killed worker's instances"
     held=$(( held + n ))
   done
   for p in "${STOPPED_WORKERS[@]}"; do kill -CONT "$p"; done

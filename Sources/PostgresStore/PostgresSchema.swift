@@ -162,7 +162,15 @@ enum PostgresSchema {
     static func migrate(
         _ connection: PostgresConnection, schema: String?, target: String, logger: Logger
     ) async throws -> PostgresStore.Migration {
-        try await PostgresTransaction.run(on: connection, logger: logger) { connection in
+        // Up to date, there is nothing to write: read the version without the lock, so that
+        // `list` or `status` can open the database while another process holds it for long (a
+        // worker stopped while it migrates) — as the SQLite store does. Every migration commits
+        // with its row in sagactl_migrations, so the latest version seen here is complete.
+        if try await exists("sagactl_migrations", connection, logger: logger) {
+            let current = try await recordedVersion(connection, target: target, logger: logger)
+            if current == latestVersion { return PostgresStore.Migration(from: current, to: current) }
+        }
+        return try await PostgresTransaction.run(on: connection, logger: logger) { connection in
             let lockName = schema ?? ""
             try await connection.rows(
                 "SELECT pg_advisory_xact_lock(\(lockKey), hashtext(\(lockName)))", logger: logger)
@@ -209,6 +217,13 @@ enum PostgresSchema {
                 """, logger: logger)
             return 0
         }
+        return try await recordedVersion(connection, target: target, logger: logger)
+    }
+
+    /// The highest version in sagactl_migrations, which must exist.
+    ///
+    /// - Throws: `StoreError.incompatible` for a version newer than this build's.
+    private static func recordedVersion(_ connection: PostgresConnection, target: String, logger: Logger) async throws -> Int {
         let rows = try await connection.rows("SELECT coalesce(max(version), 0) FROM sagactl_migrations", logger: logger)
         var reader = try RowReader(single: rows)
         let version = Int(try reader.next(Int32.self))

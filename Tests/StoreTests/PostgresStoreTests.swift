@@ -115,6 +115,42 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A process stopped while it holds the migration lock (a worker paused as it starts)
+    /// must not stop `list` or `status` from opening a database that needs no migration: the
+    /// version is read without the lock first, as the SQLite store reads it without the write
+    /// lock. A schema to migrate still waits for the lock, so that two processes never both
+    /// migrate it.
+    @Test func onlyASchemaToMigrateWaitsForTheMigrationLock() async throws {
+        try await TestPostgres.withFreshSchema { configuration in
+            try await TestPostgres.admin(configuration) { holder in
+                let lockName = configuration.schema ?? ""
+                let lock: PostgresQuery = "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey), hashtext(\(lockName)))"
+
+                // The schema is empty: opening must wait for the lock, then migrate.
+                try await holder.rows("BEGIN", logger: TestPostgres.logger)
+                try await holder.rows(lock, logger: TestPostgres.logger)
+                let first = OpeningStore(configuration)
+                let migratedWhileLocked = try await first.opens(within: .seconds(1.5))
+                try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
+                #expect(!migratedWhileLocked, "an empty schema was migrated while another process held the migration lock")
+                try await first.store().close()
+
+                // Up to date: opening reads the version and goes on, lock or not. The old code
+                // waited here until the lock was released; 30 s, then the lock goes either way.
+                try await holder.rows("BEGIN", logger: TestPostgres.logger)
+                try await holder.rows(lock, logger: TestPostgres.logger)
+                let second = OpeningStore(configuration)
+                let openedWhileLocked = try await second.opens(within: .seconds(30))
+                try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
+                #expect(openedWhileLocked, "opening a migrated schema waited for the migration lock")
+                let store = try await second.store()
+                #expect(try await store.migrate() == PostgresStore.Migration(
+                    from: PostgresStore.latestSchemaVersion, to: PostgresStore.latestSchemaVersion))
+                await store.close()
+            }
+        }
+    }
+
     @Test func refusesASchemaFromANewerSagactl() async throws {
         try await TestPostgres.withFreshSchema { configuration in
             try await PostgresStore(configuration: configuration).close()
@@ -212,4 +248,35 @@ struct PostgresStoreTests {
             }
         }
     }
+}
+
+/// A store being opened in a task of its own, to tell whether opening finishes while the test
+/// holds a lock.
+private final class OpeningStore: Sendable {
+    private let opened = Flag()
+    private let task: Task<PostgresStore, any Error>
+
+    init(_ configuration: PostgresStore.Configuration) {
+        let opened = self.opened
+        task = Task {
+            let store = try await PostgresStore(configuration: configuration)
+            await opened.set()
+            return store
+        }
+    }
+
+    /// Whether the store is open within `limit` (false when opening failed: `store()` throws).
+    func opens(within limit: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while await !opened.value, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return await opened.value
+    }
+
+    func store() async throws -> PostgresStore { try await task.value }
+}
+
+/// A flag set once, read from any task.
+private actor Flag {
+    private(set) var value = false
+    func set() { value = true }
 }

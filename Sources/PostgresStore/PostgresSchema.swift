@@ -159,8 +159,12 @@ enum PostgresSchema {
     ///
     /// - Throws: `StoreError.incompatible` when the schema comes from a newer sagactl, or holds
     ///   tables with sagactl's names that sagactl did not create.
+    ///
+    /// - Parameter waiting: told, once, when another session holds the lock, who that is; the
+    ///   migration then waits until the holder's transaction ends.
     static func migrate(
-        _ connection: PostgresConnection, schema: String?, target: String, logger: Logger
+        _ connection: PostgresConnection, schema: String?, target: String, logger: Logger,
+        waiting: (@Sendable (String) -> Void)? = nil
     ) async throws -> PostgresStore.Migration {
         // Up to date, there is nothing to write: read the version without the lock, so that
         // `list` or `status` can open the database while another process holds it for long (a
@@ -172,8 +176,19 @@ enum PostgresSchema {
         }
         return try await PostgresTransaction.run(on: connection, logger: logger) { connection in
             let lockName = schema ?? ""
-            try await connection.rows(
-                "SELECT pg_advisory_xact_lock(\(lockKey), hashtext(\(lockName)))", logger: logger)
+            let taken = try await connection.rows(
+                "SELECT pg_try_advisory_xact_lock(\(lockKey), hashtext(\(lockName)))", logger: logger)
+            var reader = try RowReader(single: taken)
+            if try !reader.next(Bool.self) {
+                if let waiting {
+                    let holder = try await lockHolder(connection, lockName: lockName, logger: logger)
+                    waiting("waiting for another session to finish migrating \(target) (\(holder.description)); it "
+                        + "holds the migration lock until its transaction ends"
+                        + (holder.pid.map { " (if it is stuck, end it: SELECT pg_terminate_backend(\($0)))" } ?? ""))
+                }
+                try await connection.rows(
+                    "SELECT pg_advisory_xact_lock(\(lockKey), hashtext(\(lockName)))", logger: logger)
+            }
             if let schema {
                 // Checked by Configuration.isPlainIdentifier: safe to splice.
                 try await connection.rows(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
@@ -193,6 +208,31 @@ enum PostgresSchema {
             }
             return PostgresStore.Migration(from: from, to: latestVersion)
         }
+    }
+
+    /// Who holds the migration lock of `lockName`, as PostgreSQL knows it ("backend pid 812,
+    /// application sagactl, client 10.0.0.7, in its transaction for 14 s"), and its backend's
+    /// pid for `pg_terminate_backend`; none when it let go meanwhile. Two-key advisory
+    /// locks show in pg_locks with the first key as classid, the second as objid, objsubid 2.
+    private static func lockHolder(
+        _ connection: PostgresConnection, lockName: String, logger: Logger
+    ) async throws -> (description: String, pid: Int32?) {
+        let rows = try await connection.rows(
+            """
+            SELECT a.pid, coalesce(nullif(a.application_name, ''), 'unnamed'),
+                   coalesce(host(a.client_addr), 'a local socket'),
+                   floor(extract(epoch FROM now() - a.xact_start))::bigint
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+              AND l.classid = (\(lockKey))::oid AND l.objid = hashtext(\(lockName))::oid
+            """, logger: logger)
+        guard let row = rows.first else { return ("it has just let go", nil) }
+        var reader = RowReader(row)
+        let pid = try reader.next(Int32.self), application = try reader.next(String.self)
+        // Without the pg_read_all_stats role, another user's transaction start is hidden (NULL).
+        let client = try reader.next(String.self), seconds = try reader.next(Int64?.self)
+        let since = seconds.map { ", in its transaction for \($0) s" } ?? ""
+        return ("backend pid \(pid), application \(application), client \(client)\(since)", pid)
     }
 
     /// The schema version, creating the (empty) migrations table when it is missing.

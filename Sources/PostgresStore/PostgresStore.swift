@@ -53,7 +53,10 @@ public final class PostgresStore: InstanceStore, CommitStatisticsReporting, Send
     }
 
     /// Opens the store described by `configuration`; throws as `init(url:)`.
-    public init(configuration: Configuration) async throws {
+    ///
+    /// - Parameter waiting: told when opening has to wait for another session migrating the
+    ///   schema (a message naming that session), so that a command can say why it waits.
+    public init(configuration: Configuration, waiting: (@Sendable (String) -> Void)? = nil) async throws {
         self.configuration = configuration
         var logger = Logger(label: "sagactl.postgres")
         // Every failure reaches the caller as a StoreError; the client's own logs would repeat
@@ -66,7 +69,8 @@ public final class PostgresStore: InstanceStore, CommitStatisticsReporting, Send
                 configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
             do {
                 openingMigration = try await PostgresSchema.migrate(
-                    connection, schema: configuration.schema, target: configuration.redactedURL, logger: logger)
+                    connection, schema: configuration.schema, target: configuration.redactedURL, logger: logger,
+                    waiting: waiting)
             } catch {
                 try? await connection.close()  // the migration error is the one to report
                 throw error

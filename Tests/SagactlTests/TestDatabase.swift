@@ -112,7 +112,7 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
         }
     }
 
-    private static func admin(_ configuration: PostgresStore.Configuration, _ sql: String) async throws {
+    static func admin(_ configuration: PostgresStore.Configuration, _ sql: String) async throws {
         var logger = Logger(label: "sagactl.tests.postgres")
         logger.logLevel = .critical
         let connection = try await PostgresConnection.connect(

@@ -126,14 +126,23 @@ struct PostgresStoreTests {
                 let lockName = configuration.schema ?? ""
                 let lock: PostgresQuery = "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey), hashtext(\(lockName)))"
 
-                // The schema is empty: opening must wait for the lock, then migrate.
+                // The schema is empty: opening must wait for the lock, say who holds it, then migrate.
                 try await holder.rows("BEGIN", logger: TestPostgres.logger)
                 try await holder.rows(lock, logger: TestPostgres.logger)
+                let holderPID = try await holder.rows("SELECT pg_backend_pid()", logger: TestPostgres.logger)
+                    .map { try $0.decode(Int32.self) }.first
                 let first = OpeningStore(configuration)
                 let migratedWhileLocked = try await first.opens(within: .seconds(1.5))
+                let told = first.messages
                 try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
                 #expect(!migratedWhileLocked, "an empty schema was migrated while another process held the migration lock")
                 try await first.store().close()
+                #expect(told.count == 1, "\(told)")
+                let message = try #require(told.first)
+                #expect(message.hasPrefix("waiting for another session to finish migrating \(configuration.redactedURL) ("), "\(message)")
+                #expect(message.contains("backend pid \(try #require(holderPID)), application \(configuration.applicationName), client 127.0.0.1, in its transaction for "), "\(message)")
+                #expect(message.hasSuffix("it holds the migration lock until its transaction ends "
+                    + "(if it is stuck, end it: SELECT pg_terminate_backend(\(try #require(holderPID))))"), "\(message)")
 
                 // Up to date: opening reads the version and goes on, lock or not. The old code
                 // waited here until the lock was released; 30 s, then the lock goes either way.
@@ -143,6 +152,7 @@ struct PostgresStoreTests {
                 let openedWhileLocked = try await second.opens(within: .seconds(30))
                 try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
                 #expect(openedWhileLocked, "opening a migrated schema waited for the migration lock")
+                #expect(second.messages.isEmpty)
                 let store = try await second.store()
                 #expect(try await store.migrate() == PostgresStore.Migration(
                     from: PostgresStore.latestSchemaVersion, to: PostgresStore.latestSchemaVersion))
@@ -254,12 +264,17 @@ struct PostgresStoreTests {
 /// holds a lock.
 private final class OpeningStore: Sendable {
     private let opened = Flag()
+    private let told = Messages()
     private let task: Task<PostgresStore, any Error>
+
+    /// What opening said while it waited.
+    var messages: [String] { told.all }
 
     init(_ configuration: PostgresStore.Configuration) {
         let opened = self.opened
+        let told = self.told
         task = Task {
-            let store = try await PostgresStore(configuration: configuration)
+            let store = try await PostgresStore(configuration: configuration) { told.append($0) }
             await opened.set()
             return store
         }
@@ -273,6 +288,15 @@ private final class OpeningStore: Sendable {
     }
 
     func store() async throws -> PostgresStore { try await task.value }
+}
+
+/// Messages appended from any thread.
+private final class Messages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    var all: [String] { lock.withLock { messages } }
+    func append(_ message: String) { lock.withLock { messages.append(message) } }
 }
 
 /// A flag set once, read from any task.

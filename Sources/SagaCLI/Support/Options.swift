@@ -49,7 +49,9 @@ struct DatabaseOptions: ParsableArguments {
             throw CommandFailure(error.message, code: SagaExit.usage)
         }
         do {
-            return try await PostgresStore(configuration: configuration)
+            return try await PostgresStore(configuration: configuration) { message in
+                Terminal.err("sagactl: \(message)\n")
+            }
         } catch let error as StoreError {
             throw CommandFailure.store(error, path: path)
         }

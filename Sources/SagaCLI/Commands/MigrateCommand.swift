@@ -10,7 +10,9 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             Every command does this when it opens the database; run it on its own to set up a \
             PostgreSQL database before starting workers, or after upgrading sagactl. Safe to run \
-            from several processes at once. A PostgreSQL database must exist (createdb); \
+            from several processes at once: on PostgreSQL one migrates while the others wait, and \
+            a process that waits names the session it waits for (and how to end it if it is stuck); \
+            a schema already up to date is opened without waiting. A PostgreSQL database must exist (createdb); \
             ?schema=NAME in the URL keeps sagactl's tables in a schema of their own.
 
             Example:

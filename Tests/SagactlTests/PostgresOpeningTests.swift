@@ -32,7 +32,7 @@ struct PostgresOpeningTests {
                 let list = try CLI.spawn(["list"], environment: ["SAGACTL_DB": fresh.url, "NO_COLOR": "1"],
                                          stdout: output, stderr: errors)
                 process = list
-                let deadline = ContinuousClock.now + .seconds(60)
+                let deadline = ContinuousClock.now + .seconds(120)  // a loaded CI machine took ~60 s for the whole test
                 var said = ""
                 while list.isRunning, ContinuousClock.now < deadline, !said.contains("\n") {
                     try await Task.sleep(for: .milliseconds(20))
@@ -54,7 +54,7 @@ struct PostgresOpeningTests {
             }
             try await holder.close()
             let list = try #require(process)
-            await CLI.waitForExit(list, timeout: 60)
+            await CLI.waitForExit(list, timeout: 120)
             #expect(list.terminationStatus == 0, "\((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
             // "no instances" goes to standard error, after the message, and nothing to standard output.
             #expect(try String(contentsOf: errors, encoding: .utf8).split(separator: "\n").last == "no instances in \(fresh.redactedURL)")

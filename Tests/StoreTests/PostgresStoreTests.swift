@@ -132,15 +132,15 @@ struct PostgresStoreTests {
                 let holderPID = try await holder.rows("SELECT pg_backend_pid()", logger: TestPostgres.logger)
                     .map { try $0.decode(Int32.self) }.first
                 // Opening connects, finds the lock taken and says so before it waits: wait for
-                // either that or an open (60 s: a loaded machine takes seconds to connect), then
+                // either that or an open (120 s: a loaded machine takes seconds to connect), then
                 // a little more, during which it must not open either.
                 let first = OpeningStore(configuration)
-                let reacted = try await first.saysOrOpens(within: .seconds(60))
+                let reacted = try await first.saysOrOpens(within: .seconds(120))
                 try await Task.sleep(for: .milliseconds(300))
                 let migratedWhileLocked = await first.isOpen
                 let told = first.messages
                 try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
-                #expect(reacted, "opening neither said that it waits nor opened within 60 s")
+                #expect(reacted, "opening neither said that it waits nor opened within 120 s")
                 #expect(!migratedWhileLocked, "an empty schema was migrated while another process held the migration lock")
                 try await first.store().close()
                 #expect(told.count == 1, "\(told)")
@@ -151,11 +151,11 @@ struct PostgresStoreTests {
                     + "(if it is stuck, end it: SELECT pg_terminate_backend(\(try #require(holderPID))))"), "\(message)")
 
                 // Up to date: opening reads the version and goes on, lock or not. The old code
-                // waited here until the lock was released; 60 s, then the lock goes either way.
+                // waited here until the lock was released; 120 s, then the lock goes either way.
                 try await holder.rows("BEGIN", logger: TestPostgres.logger)
                 try await holder.rows(lock, logger: TestPostgres.logger)
                 let second = OpeningStore(configuration)
-                let openedWhileLocked = try await second.opens(within: .seconds(60))
+                let openedWhileLocked = try await second.opens(within: .seconds(120))
                 try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
                 #expect(openedWhileLocked, "opening a migrated schema waited for the migration lock")
                 #expect(second.messages.isEmpty)

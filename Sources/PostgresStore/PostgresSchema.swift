@@ -161,7 +161,8 @@ enum PostgresSchema {
     ///   tables with sagactl's names that sagactl did not create.
     ///
     /// - Parameter waiting: told, once, when another session holds the lock, who that is; the
-    ///   migration then waits until the holder's transaction ends.
+    ///   migration then waits until the holder's transaction ends. Not told when the holder
+    ///   let go before it could be named (there is then no wait to explain).
     static func migrate(
         _ connection: PostgresConnection, schema: String?, target: String, logger: Logger,
         waiting: (@Sendable (String) -> Void)? = nil
@@ -180,11 +181,10 @@ enum PostgresSchema {
                 "SELECT pg_try_advisory_xact_lock(\(lockKey), hashtext(\(lockName)))", logger: logger)
             var reader = try RowReader(single: taken)
             if try !reader.next(Bool.self) {
-                if let waiting {
-                    let holder = try await lockHolder(connection, lockName: lockName, logger: logger)
+                if let waiting, let holder = try await lockHolder(connection, lockName: lockName, logger: logger) {
                     waiting("waiting for another session to finish migrating \(target) (\(holder.description)); it "
-                        + "holds the migration lock until its transaction ends"
-                        + (holder.pid.map { " (if it is stuck, end it: SELECT pg_terminate_backend(\($0)))" } ?? ""))
+                        + "holds the migration lock until its transaction ends (if it is stuck, end it: "
+                        + "SELECT pg_terminate_backend(\(holder.pid)))")
                 }
                 try await connection.rows(
                     "SELECT pg_advisory_xact_lock(\(lockKey), hashtext(\(lockName)))", logger: logger)
@@ -212,11 +212,11 @@ enum PostgresSchema {
 
     /// Who holds the migration lock of `lockName`, as PostgreSQL knows it ("backend pid 812,
     /// application sagactl, client 10.0.0.7, in its transaction for 14 s"), and its backend's
-    /// pid for `pg_terminate_backend`; none when it let go meanwhile. Two-key advisory
+    /// pid for `pg_terminate_backend`; nil when it let go meanwhile. Two-key advisory
     /// locks show in pg_locks with the first key as classid, the second as objid, objsubid 2.
     private static func lockHolder(
         _ connection: PostgresConnection, lockName: String, logger: Logger
-    ) async throws -> (description: String, pid: Int32?) {
+    ) async throws -> (description: String, pid: Int32)? {
         let rows = try await connection.rows(
             """
             SELECT a.pid, coalesce(nullif(a.application_name, ''), 'unnamed'),
@@ -226,7 +226,7 @@ enum PostgresSchema {
             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
               AND l.classid = (\(lockKey))::oid AND l.objid = hashtext(\(lockName))::oid
             """, logger: logger)
-        guard let row = rows.first else { return ("it has just let go", nil) }
+        guard let row = rows.first else { return nil }
         var reader = RowReader(row)
         let pid = try reader.next(Int32.self), application = try reader.next(String.self)
         // Without the pg_read_all_stats role, another user's transaction start is hidden (NULL).

@@ -12,7 +12,7 @@ import Testing
     }
 
     static func sections() throws -> [Section] {
-        let url = ValidatorTestSupport.repositoryRoot.appendingPathComponent("docs/diagnostics.md")
+        let url = TestPaths.repositoryRoot.appendingPathComponent("docs/diagnostics.md")
         let text = try String(contentsOf: url, encoding: .utf8)
         var sections: [Section] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {

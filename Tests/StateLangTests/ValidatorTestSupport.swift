@@ -3,10 +3,6 @@ import StateLang
 
 /// Paths and helpers shared by the validator tests.
 enum ValidatorTestSupport {
-    /// The repository root: this file is `<root>/Tests/StateLangTests/ValidatorTestSupport.swift`.
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The Seata corpus (`TestPaths.corpus`).
     static var seataCorpus: URL { TestPaths.corpus }
 

@@ -137,7 +137,7 @@ struct PostgresStoreTests {
                 let first = OpeningStore(configuration)
                 let reacted = try await first.saysOrOpens(within: .seconds(120))
                 try await Task.sleep(for: .milliseconds(300))
-                let migratedWhileLocked = await first.isOpen
+                let migratedWhileLocked = first.isOpen
                 let told = first.messages
                 try await holder.rows("ROLLBACK", logger: TestPostgres.logger)
                 #expect(reacted, "opening neither said that it waits nor opened within 120 s")
@@ -267,57 +267,43 @@ struct PostgresStoreTests {
 }
 
 /// A store being opened in a task of its own, to tell whether opening finishes while the test
-/// holds a lock.
-private final class OpeningStore: Sendable {
-    private let opened = Flag()
-    private let told = Messages()
-    private let task: Task<PostgresStore, any Error>
+/// holds a lock, and what it says while it waits.
+private final class OpeningStore: @unchecked Sendable {
+    // @unchecked: `opened` and `told` are read and written only while holding `lock`.
+    private let lock = NSLock()
+    private var opened = false
+    private var told: [String] = []
+    private var task: Task<PostgresStore, any Error>!
 
+    var isOpen: Bool { lock.withLock { opened } }
     /// What opening said while it waited.
-    var messages: [String] { told.all }
+    var messages: [String] { lock.withLock { told } }
 
     init(_ configuration: PostgresStore.Configuration) {
-        let opened = self.opened
-        let told = self.told
         task = Task {
-            let store = try await PostgresStore(configuration: configuration) { told.append($0) }
-            await opened.set()
+            let store = try await PostgresStore(configuration: configuration) { message in
+                self.lock.withLock { self.told.append(message) }
+            }
+            self.lock.withLock { self.opened = true }
             return store
         }
     }
 
-    var isOpen: Bool { get async { await opened.value } }
-
     /// Whether, within `limit`, opening said something or the store is open.
     func saysOrOpens(within limit: Duration) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while await !opened.value, messages.isEmpty, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return await opened.value || !messages.isEmpty
+        try await waits(within: limit) { self.isOpen || !self.messages.isEmpty }
     }
 
     /// Whether the store is open within `limit` (false when opening failed: `store()` throws).
     func opens(within limit: Duration) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while await !opened.value, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        return await opened.value
+        try await waits(within: limit) { self.isOpen }
     }
 
     func store() async throws -> PostgresStore { try await task.value }
-}
 
-/// Messages appended from any thread.
-private final class Messages: @unchecked Sendable {
-    private let lock = NSLock()
-    private var messages: [String] = []
-
-    var all: [String] { lock.withLock { messages } }
-    func append(_ message: String) { lock.withLock { messages.append(message) } }
-}
-
-/// A flag set once, read from any task.
-private actor Flag {
-    private(set) var value = false
-    func set() { value = true }
+    private func waits(within limit: Duration, until done: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !done(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return done()
+    }
 }

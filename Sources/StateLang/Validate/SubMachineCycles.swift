@@ -30,13 +30,12 @@ public enum SubMachineCycles {
                 guard let back = shortestPath(from: call.targets, to: index, calls: calls) else { continue }
                 let names = [own] + back.map { workflows[$0].syntax?.name?.value ?? "?" }
                 let files = back.dropLast().map { workflows[$0].path }
-                let via = files.count == 1 ? "defined in \(files[0])" : "defined in \(files.joined(separator: ", "))"
                 diagnostics[index].append(Diagnostic(
                     .subMachineCycle,
                     "'\(call.state)' runs '\(call.child.value)', which leads back to '\(own)' (\(names.joined(separator: " → "))): "
                         + "every instance would start another without end",
                     at: call.child.range,
-                    notes: [DiagnosticNote("the other \(files.count == 1 ? "machine is" : "machines are") \(via)")],
+                    notes: [DiagnosticNote("the other \(files.count == 1 ? "machine is" : "machines are") defined in \(files.joined(separator: ", "))")],
                     hint: "break the cycle: name a machine that does not lead back, or repeat work with a Choice that "
                         + "loops back with an exit (run anyway, the step that would close the cycle fails with SubMachineCycle)"))
             }
